@@ -1,0 +1,82 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { HttpBindings } from "@hono/node-server";
+import type { Logger } from "pino";
+import { randomUUID } from "node:crypto";
+import type { Carrier } from "./carriers/carrier.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/open.js";
+import type { ChallengeDeps } from "./otp/challenges.js";
+import type { Clock } from "./otp/clock.js";
+import type { CodeKeys } from "./otp/codes.js";
+import { apiKeyAuth, type KeyIdentity } from "./http/auth.js";
+import { AppError, handleError, sendError } from "./http/errors.js";
+import { challengeRoutes } from "./http/routes/challenges.js";
+import { healthRoutes } from "./http/routes/health.js";
+import { requestAuthRoutes } from "./http/routes/request-auth.js";
+import { validateAuthRoutes } from "./http/routes/validate-auth.js";
+import { webhookRoutes } from "./http/routes/webhooks.js";
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  database: Database;
+  carrier: Carrier;
+  clock: Clock;
+  keys: CodeKeys;
+  logger: Logger;
+  /** Where carriers reach this instance; a function because the port may be known only after listen. */
+  publicBaseUrl: () => string;
+  /** Set when shutdown begins, so /readyz turns the load balancer away first. */
+  lifecycle: { draining: boolean };
+  otp: ChallengeDeps;
+}
+
+export type AppEnv = {
+  Bindings: HttpBindings;
+  Variables: { apiKey: KeyIdentity; log: Logger; requestId: string };
+};
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The HTTP application. No I/O happens here: every part comes in through deps. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const given = c.req.header("x-request-id");
+    const requestId = given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    const log = deps.logger.child({ reqId: requestId });
+    c.set("requestId", requestId);
+    c.set("log", log);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    // The path only: query strings may carry carrier ids, and nothing here logs a body.
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      "request",
+    );
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: (c) => sendError(c, new AppError("payload_too_large", "request body is over 16 KB")),
+    }),
+  );
+
+  app.route("/", healthRoutes(deps));
+  app.route("/", webhookRoutes(deps));
+
+  const auth = apiKeyAuth(deps.config.apiKeys);
+  app.use("/request-auth", auth);
+  app.use("/validate-auth", auth);
+  app.use("/challenges/*", auth);
+  app.route("/", requestAuthRoutes(deps));
+  app.route("/", validateAuthRoutes(deps));
+  app.route("/", challengeRoutes(deps));
+
+  app.notFound((c) => sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError(handleError(deps.logger));
+  return app;
+}

@@ -1,0 +1,235 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once. Every other module receives the frozen Config
+ * and never reads process.env itself.
+ */
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const csv = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_BASE_URL: optional(url),
+  TRUST_PROXY: bool.default(false),
+  DATABASE_URL: optional(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+  ),
+  DATA_DIR: z.string().min(1).default("./data"),
+
+  CARRIER: optional(z.enum(["twilio", "signalwire", "simulator"])),
+  CARRIER_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits")),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
+  TWILIO_NUMBER: optional(z.string().min(1)),
+  TWILIO_API_BASE_URL: optional(url),
+  SIGNALWIRE_PROJECT: optional(z.string().min(1)),
+  SIGNALWIRE_TOKEN: optional(z.string().min(1)),
+  SIGNALWIRE_SPACE: optional(z.string().min(1)),
+  SIGNALWIRE_NUMBER: optional(z.string().min(1)),
+  SIGNALWIRE_SIGNING_KEY: optional(z.string().min(1)),
+  SIGNALWIRE_API_BASE_URL: optional(url),
+
+  API_KEYS: csv,
+  SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
+
+  OTP_LENGTH: int(4, 10).default(6),
+  OTP_TTL_SECONDS: int(30, 86_400).default(600),
+  OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+  DEFAULT_COUNTRY: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, "must be a two-letter country code such as US")
+    .transform((s) => s.toUpperCase())
+    .default("US"),
+
+  ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
+  LANGUAGE: z.string().min(2).default("en"),
+  VOICE: optional(z.string().min(1)),
+  VOICE_GATE: bool.default(false),
+  ANSWERING_MACHINE_DETECTION: bool.default(true),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  apiBaseUrl?: string;
+}
+
+export interface SignalWireSettings {
+  project: string;
+  token: string;
+  space: string;
+  from: string;
+  signingKey: string;
+  apiBaseUrl?: string;
+}
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  production: boolean;
+  logLevel: Env["LOG_LEVEL"];
+  port: number;
+  host: string;
+  /** Where carriers reach us; undefined means http://localhost:<listening port>. */
+  publicBaseUrl?: string;
+  trustProxy: boolean;
+  databaseUrl?: string;
+  dataDir: string;
+  carrier: {
+    name: "twilio" | "signalwire" | "simulator";
+    timeoutMs: number;
+    twilio?: TwilioSettings;
+    signalwire?: SignalWireSettings;
+  };
+  apiKeys: string[];
+  /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
+  secretKey?: string;
+  otp: { length: number; ttlSeconds: number; maxAttempts: number };
+  defaultCountry: string;
+  voice: {
+    orgName: string;
+    language: string;
+    voice?: string;
+    gate: boolean;
+    machineDetection: boolean;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(source: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = issue.path.join(".");
+    const got = source[variable];
+    throw new ConfigError(
+      `${variable}: ${issue.message}${got === undefined ? "" : ` (got "${redact(variable, got)}")`}`,
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+
+  const twilio =
+    e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_NUMBER
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN,
+          from: e.TWILIO_NUMBER,
+          apiBaseUrl: e.TWILIO_API_BASE_URL,
+        }
+      : undefined;
+  const signalwire =
+    e.SIGNALWIRE_PROJECT && e.SIGNALWIRE_TOKEN && e.SIGNALWIRE_SPACE && e.SIGNALWIRE_NUMBER
+      ? {
+          project: e.SIGNALWIRE_PROJECT,
+          token: e.SIGNALWIRE_TOKEN,
+          space: e.SIGNALWIRE_SPACE,
+          from: e.SIGNALWIRE_NUMBER,
+          signingKey: e.SIGNALWIRE_SIGNING_KEY ?? e.SIGNALWIRE_TOKEN,
+          apiBaseUrl: e.SIGNALWIRE_API_BASE_URL,
+        }
+      : undefined;
+
+  // With no carrier named, pick the one whose credentials are present; a fresh
+  // machine has none and gets the built-in simulator.
+  const carrierName = e.CARRIER ?? (twilio ? "twilio" : signalwire ? "signalwire" : "simulator");
+  if (carrierName === "twilio" && !twilio) {
+    throw new ConfigError(
+      "CARRIER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_NUMBER (from the Twilio console)",
+    );
+  }
+  if (carrierName === "signalwire" && !signalwire) {
+    throw new ConfigError(
+      "CARRIER=signalwire needs SIGNALWIRE_PROJECT, SIGNALWIRE_TOKEN, SIGNALWIRE_SPACE and SIGNALWIRE_NUMBER (from the SignalWire dashboard)",
+    );
+  }
+
+  if (production) {
+    if (e.API_KEYS.length === 0) {
+      throw new ConfigError("API_KEYS: required when NODE_ENV=production (comma-separated; try: openssl rand -hex 32)");
+    }
+    if (!e.SECRET_KEY) {
+      throw new ConfigError("SECRET_KEY: required when NODE_ENV=production (try: openssl rand -hex 32)");
+    }
+    if (carrierName === "simulator" && !e.ALLOW_SIMULATOR_IN_PRODUCTION) {
+      throw new ConfigError(
+        "CARRIER: the simulator places no real calls; set CARRIER=twilio or signalwire with credentials, or ALLOW_SIMULATOR_IN_PRODUCTION=true for a smoke test",
+      );
+    }
+    if (!e.PUBLIC_BASE_URL) {
+      throw new ConfigError("PUBLIC_BASE_URL: required when NODE_ENV=production (the https URL carriers call back)");
+    }
+  }
+  const weakKey = e.API_KEYS.find((k) => k.length < 16);
+  if (weakKey !== undefined) {
+    throw new ConfigError("API_KEYS: every key must be at least 16 characters (try: openssl rand -hex 32)");
+  }
+
+  return deepFreeze({
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    trustProxy: e.TRUST_PROXY,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    carrier: { name: carrierName, timeoutMs: e.CARRIER_TIMEOUT_MS, twilio, signalwire },
+    apiKeys: e.API_KEYS,
+    secretKey: e.SECRET_KEY,
+    otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
+    defaultCountry: e.DEFAULT_COUNTRY,
+    voice: {
+      orgName: e.ORG_NAME,
+      language: e.LANGUAGE,
+      voice: e.VOICE,
+      gate: e.VOICE_GATE,
+      machineDetection: e.ANSWERING_MACHINE_DETECTION,
+    },
+  });
+}
+
+function redact(variable: string, value: string): string {
+  return /TOKEN|SECRET|KEY|PASSWORD|DATABASE_URL/.test(variable) ? "…" : value;
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

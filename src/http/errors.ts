@@ -1,0 +1,78 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "pino";
+
+/**
+ * The error catalogue: every error a client can receive, by code. Messages say
+ * what to do next and never carry a code, a MAC or a full phone number.
+ */
+export const ERRORS = {
+  invalid_request: 400,
+  invalid_number: 400,
+  unsupported_language: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  invalid_signature: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  attempts_exhausted: 429,
+  internal_error: 500,
+  carrier_error: 502,
+  service_unavailable: 503,
+  carrier_timeout: 504,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = ERRORS[code];
+  }
+}
+
+export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+  return { error: { code, message, ...details } };
+}
+
+export function sendError(c: Context, err: AppError) {
+  for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+  return c.json(errorBody(err.code, err.message, err.details), err.status);
+}
+
+/** Turns anything thrown into the JSON error shape; unexpected errors are logged whole and answered without internals. */
+export function handleError(logger: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof AppError) return sendError(c, err);
+    const status = (err as { status?: number }).status;
+    if (status === 413) return sendError(c, new AppError("payload_too_large", "request body is over 16 KB"));
+    if (status && status >= 400 && status < 500) {
+      return c.json(errorBody("invalid_request", err.message || "bad request"), status as ContentfulStatusCode);
+    }
+    if (err.name === "DatabaseUnavailableError" || isConnectionError(err)) {
+      c.header("Retry-After", "5");
+      return sendError(c, new AppError("service_unavailable", "the database is unavailable; retry shortly"));
+    }
+    logger.error({ err, path: c.req.path }, "unhandled error");
+    return sendError(c, new AppError("internal_error", "internal error; the service logged the details"));
+  };
+}
+
+function isConnectionError(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: string }).code;
+    if (code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|57P01|57P02|57P03|08\w\w\w)$/.test(code)) {
+      return true;
+    }
+  }
+  return false;
+}

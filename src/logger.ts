@@ -1,0 +1,16 @@
+import pino, { type Logger } from "pino";
+
+/** JSON lines in production and tests; readable, coloured lines in a developer's terminal. */
+export function createLogger(opts: { level: string; pretty: boolean }): Logger {
+  return pino({
+    level: opts.level,
+    base: undefined,
+    // Belt and braces: these fields must never reach a log even if a caller passes them.
+    redact: { paths: ["code", "auth_code", "*.code", "*.auth_code", "req.headers.authorization"], censor: "[redacted]" },
+    transport: opts.pretty
+      ? { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss", ignore: "pid,hostname" } }
+      : undefined,
+  });
+}
+
+export type { Logger };

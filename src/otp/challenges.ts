@@ -1,0 +1,323 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/open.js";
+import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCode, type CodeKeys } from "./codes.js";
+import type { Clock } from "./clock.js";
+
+/**
+ * The challenge lifecycle. Every guarantee (one pending challenge per number,
+ * attempts never past the maximum, one approval per code) is a single SQL
+ * statement, so it holds under concurrency and across instances sharing a database.
+ */
+
+export type ChallengeStatus = "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts";
+
+export interface OtpSettings {
+  length: number;
+  ttlSeconds: number;
+  maxAttempts: number;
+}
+
+export interface ChallengeDeps {
+  database: Database;
+  keys: CodeKeys;
+  clock: Clock;
+  otp: OtpSettings;
+}
+
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+export type IssueResult =
+  | { kind: "issued"; id: string; number: string; attempts: number; maxAttempts: number; expiresAt: Date }
+  /** Every guess for this number is spent; no call may be placed until lockedUntil. */
+  | { kind: "attempts_exhausted"; lockedUntil: Date };
+
+export interface IssueInput {
+  number: string;
+  language: string;
+  gate: boolean;
+  carrier: string;
+  apiKeyName?: string;
+}
+
+/**
+ * Creates the pending challenge for a number, superseding the one it had.
+ * Wrong guesses spent on any unexpired, unapproved challenge of the number carry
+ * over: a resend never refills the guessing budget.
+ */
+export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Promise<IssueResult> {
+  const { database, keys, clock, otp } = deps;
+  for (let attempt = 0; ; attempt++) {
+    const now = clock.now();
+    const id = newChallengeId();
+    const code = generateCode(otp.length);
+    const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
+    const gateDigit = input.gate ? newGateDigit() : null;
+    try {
+      const issued = await database.transaction(async (rows) => {
+        const [budget] = await rows<{ used: number; locked_until: Date | string | null }>(sql`
+          select coalesce(max(attempts), 0)::int as used,
+                 max(expires_at) filter (where attempts >= ${otp.maxAttempts}) as locked_until
+          from challenges
+          where number = ${input.number} and status <> 'approved' and expires_at > ${ts(now)}`);
+        const used = budget?.used ?? 0;
+        if (used >= otp.maxAttempts) return { used, lockedUntil: toDate(budget?.locked_until ?? now) };
+        await rows(sql`
+          update challenges
+          set status = case when expires_at <= ${ts(now)} then 'expired' else 'superseded' end,
+              code_mac = null, code_sealed = null, ended_at = ${ts(now)}
+          where number = ${input.number} and status = 'pending'`);
+        // The one-pending-per-number index decides between concurrent requests:
+        // the loser gets a unique violation and runs again.
+        await rows(sql`
+          insert into challenges (id, number, status, code_mac, code_sealed, language, gate_digit,
+                                  attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
+          values (${id}, ${input.number}, 'pending', ${macCode(keys, code)}, ${sealCode(keys, id, code)},
+                  ${input.language}, ${gateDigit}, ${used}, ${otp.maxAttempts}, ${input.carrier},
+                  ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
+        return { used, lockedUntil: null };
+      });
+      if (issued.lockedUntil) return { kind: "attempts_exhausted", lockedUntil: issued.lockedUntil };
+      const row = { used: issued.used };
+      return { kind: "issued", id, number: input.number, attempts: row.used, maxAttempts: otp.maxAttempts, expiresAt };
+    } catch (err) {
+      // A concurrent request for the same number inserted its pending challenge
+      // first; run again and supersede that one. Bounded, though each retry wins
+      // against at least one competitor.
+      if (isUniqueViolation(err) && attempt < 20) continue;
+      throw err;
+    }
+  }
+}
+
+export type CheckResult =
+  | { kind: "approved"; id: string }
+  | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
+  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts"; attemptsRemaining: 0 };
+
+/**
+ * Checks a guess against the latest challenge of a number (or a given id) in one
+ * UPDATE … RETURNING: the attempt is counted, the verdict decided and the code
+ * wiped at once, so concurrent guesses cannot pass the maximum and a right code
+ * is approved exactly once.
+ */
+export async function checkCode(
+  deps: ChallengeDeps,
+  target: { number: string } | { id: string },
+  guess: string,
+): Promise<CheckResult> {
+  const { database, keys, clock } = deps;
+  const now = ts(clock.now());
+  const mac = macCode(keys, guess);
+  const which = "id" in target ? sql`id = ${target.id}` : sql`number = ${target.number}`;
+  const [row] = await database.rows<{
+    id: string;
+    prior_status: string;
+    new_status: string | null;
+    attempts: number | null;
+    max_attempts: number;
+  }>(sql`
+    with latest as (
+      select id, status, max_attempts from challenges
+      where ${which} order by created_at desc limit 1
+    ), upd as (
+      update challenges c set
+        status = case
+          when c.expires_at <= ${now} then 'expired'
+          when c.code_mac = ${mac} then 'approved'
+          when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
+          else 'pending' end,
+        attempts = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.attempts else c.attempts + 1 end,
+        code_mac = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
+                        then null else c.code_mac end,
+        code_sealed = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
+                           then null else c.code_sealed end,
+        ended_at = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
+                        then ${now} else null end
+      from latest
+      where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
+      returning c.status, c.attempts
+    )
+    select latest.id, latest.status as prior_status, latest.max_attempts,
+           upd.status as new_status, upd.attempts
+    from latest left join upd on true`);
+
+  if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+  switch (row.new_status) {
+    case "approved":
+      return { kind: "approved", id: row.id };
+    case "pending":
+    case "too_many_attempts":
+      return { kind: "denied", reason: "incorrect", attemptsRemaining: row.max_attempts - (row.attempts ?? 0), id: row.id };
+    case "expired":
+      return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+  }
+  // Nothing was updated: the challenge had already ended (or a concurrent request ended it).
+  if (row.prior_status === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
+  if (row.prior_status === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+}
+
+export interface SpeakableChallenge {
+  id: string;
+  code: string;
+  language: string;
+  gateDigit: number | null;
+  callSid: string | null;
+}
+
+/** The code to read aloud, only while the challenge is pending and unexpired. */
+export async function codeToSpeak(deps: ChallengeDeps, id: string): Promise<SpeakableChallenge | null> {
+  const { database, keys, clock } = deps;
+  const [row] = await database.rows<{
+    code_sealed: string | null;
+    language: string;
+    gate_digit: number | null;
+    call_sid: string | null;
+  }>(sql`
+    select code_sealed, language, gate_digit, call_sid from challenges
+    where id = ${id} and status = 'pending' and expires_at > ${ts(clock.now())}`);
+  if (!row?.code_sealed) return null;
+  const code = unsealCode(keys, id, row.code_sealed);
+  if (code === null) return null;
+  return { id, code, language: row.language, gateDigit: row.gate_digit, callSid: row.call_sid };
+}
+
+/** The carrier accepted the call: remember its id and the first event. */
+export async function recordCallPlaced(deps: ChallengeDeps, id: string, callSid: string, status: string): Promise<void> {
+  const at = ts(deps.clock.now());
+  await deps.database.rows(sql`
+    with u as (
+      update challenges set call_sid = ${callSid}, call_status = coalesce(call_status, ${status})
+      where id = ${id} returning id
+    )
+    insert into call_events (challenge_id, call_sid, status, at)
+    select id, ${callSid}, ${status}, ${at} from u
+    on conflict do nothing`);
+}
+
+/** The carrier refused or could not be reached: the challenge ends and its code is wiped. */
+export async function markFailed(deps: ChallengeDeps, id: string, failureCode: string): Promise<void> {
+  const now = ts(deps.clock.now());
+  await deps.database.rows(sql`
+    update challenges set status = 'failed', failure_code = ${failureCode},
+           code_mac = null, code_sealed = null, ended_at = ${now}
+    where id = ${id} and status = 'pending'`);
+}
+
+export const CALL_STATUSES = [
+  "queued",
+  "initiated",
+  "ringing",
+  "in-progress",
+  "completed",
+  "busy",
+  "no-answer",
+  "failed",
+  "canceled",
+] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+const UNANSWERED: CallStatus[] = ["busy", "no-answer", "failed", "canceled"];
+
+const rank = (column: ReturnType<typeof sql>) => sql`(case ${column}
+  when 'queued' then 0 when 'initiated' then 1 when 'ringing' then 2 when 'in-progress' then 3
+  when 'completed' then 4 when 'busy' then 4 when 'no-answer' then 4 when 'failed' then 4 when 'canceled' then 4
+  else -1 end)`;
+
+/**
+ * Records a call progress event. Events only move the call forward: a replayed
+ * or late event (ringing after completed) changes nothing. A call that was never
+ * answered ends its challenge, since nobody heard the code.
+ */
+export async function recordCallEvent(
+  deps: ChallengeDeps,
+  event: { challengeId: string; callSid: string; status: CallStatus; answeredBy?: string },
+): Promise<{ recorded: boolean }> {
+  const now = ts(deps.clock.now());
+  const endsChallenge = UNANSWERED.includes(event.status);
+  const rows = await deps.database.rows(sql`
+    with moved as (
+      update challenges c set
+        call_status = ${event.status},
+        call_sid = coalesce(c.call_sid, ${event.callSid}),
+        answered_by = coalesce(${event.answeredBy ?? null}, c.answered_by),
+        status = case when ${endsChallenge}::boolean and c.status = 'pending' then 'failed' else c.status end,
+        failure_code = case when ${endsChallenge}::boolean and c.status = 'pending' then ${`call-${event.status}`} else c.failure_code end,
+        code_mac = case when ${endsChallenge}::boolean and c.status = 'pending' then null else c.code_mac end,
+        code_sealed = case when ${endsChallenge}::boolean and c.status = 'pending' then null else c.code_sealed end,
+        ended_at = case when ${endsChallenge}::boolean and c.status = 'pending' then ${now} else c.ended_at end
+      where c.id = ${event.challengeId}
+        and (c.call_sid is null or c.call_sid = ${event.callSid})
+        and ${rank(sql`c.call_status`)} < ${rank(sql`${event.status}::text`)}
+      returning c.id
+    )
+    insert into call_events (challenge_id, call_sid, status, at)
+    select id, ${event.callSid}, ${event.status}, ${now} from moved
+    on conflict do nothing
+    returning id`);
+  return { recorded: rows.length > 0 };
+}
+
+/** Remembers what answered the call (AnsweredBy) when the voice webhook reports it. */
+export async function recordAnsweredBy(deps: ChallengeDeps, id: string, answeredBy: string): Promise<void> {
+  await deps.database.rows(sql`update challenges set answered_by = ${answeredBy} where id = ${id}`);
+}
+
+export interface ChallengeView {
+  id: string;
+  number: string;
+  status: ChallengeStatus;
+  language: string;
+  attemptsUsed: number;
+  attemptsAllowed: number;
+  createdAt: Date;
+  expiresAt: Date;
+  endedAt: Date | null;
+  carrier: string;
+  callSid: string | null;
+  callStatus: string | null;
+  answeredBy: string | null;
+  failureCode: string | null;
+  callEvents: Array<{ status: string; at: Date }>;
+}
+
+/** A challenge as the backend may see it: never the code or its MAC. */
+export async function getChallenge(deps: ChallengeDeps, id: string): Promise<ChallengeView | null> {
+  const [row] = await deps.database.rows<Record<string, unknown>>(sql`
+    select c.id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
+           c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code,
+           coalesce((select json_agg(json_build_object('status', e.status, 'at', e.at) order by e.at, e.id)
+                     from call_events e where e.challenge_id = c.id), '[]'::json) as events
+    from challenges c where c.id = ${id}`);
+  if (!row) return null;
+  const expiresAt = toDate(row.expires_at);
+  const stored = row.status as ChallengeStatus;
+  const events = (typeof row.events === "string" ? JSON.parse(row.events) : row.events) as Array<{ status: string; at: string }>;
+  return {
+    id: row.id as string,
+    number: row.number as string,
+    status: stored === "pending" && expiresAt <= deps.clock.now() ? "expired" : stored,
+    language: row.language as string,
+    attemptsUsed: Number(row.attempts),
+    attemptsAllowed: Number(row.max_attempts),
+    createdAt: toDate(row.created_at),
+    expiresAt,
+    endedAt: row.ended_at ? toDate(row.ended_at) : null,
+    carrier: row.carrier as string,
+    callSid: (row.call_sid as string | null) ?? null,
+    callStatus: (row.call_status as string | null) ?? null,
+    answeredBy: (row.answered_by as string | null) ?? null,
+    failureCode: (row.failure_code as string | null) ?? null,
+    callEvents: events.map((e) => ({ status: e.status, at: new Date(e.at) })),
+  };
+}
+
+function toDate(v: unknown): Date {
+  return v instanceof Date ? v : new Date(String(v));
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === "23505") return true;
+  }
+  return false;
+}

@@ -1,0 +1,44 @@
+import "dotenv/config";
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startService } from "./service.js";
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`voice-otp: configuration error: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const logger = createLogger({ level: config.logLevel, pretty: !config.production && process.stdout.isTTY });
+const service = await startService({ config, logger }).catch((err: Error) => {
+  // Startup failures are the operator's to fix: one clear line, no stack.
+  logger.fatal(`cannot start: ${err.message}`);
+  logger.flush?.();
+  process.exit(1);
+});
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const hardStop = setTimeout(() => process.exit(1), 10_000);
+    hardStop.unref();
+    service.close(8000).then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: Error) => {
+        logger.error({ err }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}

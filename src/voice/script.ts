@@ -1,0 +1,117 @@
+import { PHRASES, type Phrases } from "./phrases.js";
+import type { GatherStep, PauseStep, SayStep, SpeechPart, VoiceScript } from "./script.types.js";
+
+export interface VoiceSettings {
+  orgName: string;
+  /** The configured language; VOICE applies to it, other languages use their own default voice. */
+  language: string;
+  voice?: string;
+}
+
+/** Where the call goes next: absolute URLs built by the webhook route (opaque id, never the code). */
+export interface NextUrls {
+  afterGate: string;
+  afterCode: string;
+}
+
+// SSML <break> and <say-as> work with the neural voices, not the legacy ones.
+const ssmlCapable = (voice: string) => /^(polly|google)\./i.test(voice);
+
+const MAX_REPEATS = 3;
+
+function speaker(settings: VoiceSettings, language: string) {
+  const p: Phrases = PHRASES[language] ?? PHRASES.en!;
+  const voice = language === settings.language && settings.voice ? settings.voice : p.defaultVoice;
+  const say = (parts: SpeechPart[]): SayStep => ({ kind: "say", parts, language: p.tag, voice });
+  const text = (t: string) => say([{ text: t }]);
+  return { p, voice, say, text };
+}
+
+/** The digits, one at a time with a pause after each, so a person can write them down. */
+function readDigits(settings: VoiceSettings, language: string, code: string): Array<SayStep | PauseStep> {
+  const { say, voice } = speaker(settings, language);
+  const digits = [...code];
+  if (ssmlCapable(voice)) {
+    return [say(digits.flatMap((d): SpeechPart[] => [{ digit: d }, { breakMs: 700 }]))];
+  }
+  return digits.flatMap((d) => [say([{ text: `${d}.` }]), { kind: "pause", seconds: 1 } as PauseStep]);
+}
+
+/** The first thing the listener hears: the code straight away, or the gate when VOICE_GATE is on. */
+export function openingScript(
+  settings: VoiceSettings,
+  call: { language: string; code: string; gateDigit: number | null },
+  next: NextUrls,
+): VoiceScript {
+  const { p, text } = speaker(settings, call.language);
+  if (call.gateDigit === null) {
+    return [text(p.greeting(settings.orgName)), { kind: "pause", seconds: 1 }, ...codeScript(settings, call, next, 0)];
+  }
+  return gateScript(settings, call.language, call.gateDigit, next, true);
+}
+
+/** Asks for a key chosen at random per call: a voicemail greeting cannot press it, so no code lands on a recording. */
+export function gateScript(
+  settings: VoiceSettings,
+  language: string,
+  gateDigit: number,
+  next: NextUrls,
+  greet: boolean,
+): VoiceScript {
+  const { p, text } = speaker(settings, language);
+  const gather: GatherStep = {
+    kind: "gather",
+    action: next.afterGate,
+    method: "POST",
+    numDigits: 1,
+    timeoutSeconds: 8,
+    children: [...(greet ? [text(p.greeting(settings.orgName))] : []), text(p.pressToHear(gateDigit))],
+  };
+  return [gather, text(p.noKey), { kind: "hangup" }];
+}
+
+/** The code twice, then an offer to hear it again; a key press comes back to afterCode. */
+export function codeScript(
+  settings: VoiceSettings,
+  call: { language: string; code: string },
+  next: NextUrls,
+  repeatsSoFar: number,
+): VoiceScript {
+  const { p, text } = speaker(settings, call.language);
+  const reading: Array<SayStep | PauseStep> = [
+    text(p.codeIs),
+    ...readDigits(settings, call.language, call.code),
+    text(p.again),
+    ...readDigits(settings, call.language, call.code),
+  ];
+  if (repeatsSoFar >= MAX_REPEATS) return [...reading, text(p.goodbye), { kind: "hangup" }];
+  return [
+    {
+      kind: "gather",
+      action: next.afterCode,
+      method: "POST",
+      numDigits: 1,
+      timeoutSeconds: 5,
+      children: [...reading, text(p.pressToRepeat)],
+    },
+    text(p.goodbye),
+    { kind: "hangup" },
+  ];
+}
+
+/** For a challenge that has ended: no code, a short apology. */
+export function unavailableScript(settings: VoiceSettings, language: string): VoiceScript {
+  const { p, text } = speaker(settings, language);
+  return [text(p.unavailable), { kind: "hangup" }];
+}
+
+/** An answering machine picked up: leave no code on the recording. */
+export function machineScript(settings: VoiceSettings, language: string): VoiceScript {
+  const { p, text } = speaker(settings, language);
+  return [text(p.machine(settings.orgName)), { kind: "hangup" }];
+}
+
+export function noKeyScript(settings: VoiceSettings, language: string): VoiceScript {
+  const { p, text } = speaker(settings, language);
+  return [text(p.noKey), { kind: "hangup" }];
+}
