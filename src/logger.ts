@@ -1,8 +1,8 @@
 import pino, { type Logger } from "pino";
 
 /** JSON lines in production and tests; readable, coloured lines in a developer's terminal. */
-export function createLogger(opts: { level: string; pretty: boolean }): Logger {
-  return pino({
+export function createLogger(opts: { level: string; pretty: boolean; destination?: pino.DestinationStream }): Logger {
+  const options: pino.LoggerOptions = {
     level: opts.level,
     base: undefined,
     // Belt and braces: these fields must never reach a log even if a caller passes them.
@@ -10,7 +10,8 @@ export function createLogger(opts: { level: string; pretty: boolean }): Logger {
     transport: opts.pretty
       ? { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss", ignore: "pid,hostname" } }
       : undefined,
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 export type { Logger };

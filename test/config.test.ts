@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const production = {
+  NODE_ENV: "production",
+  API_KEYS: "k".repeat(32),
+  SECRET_KEY: "s".repeat(40),
+  PUBLIC_BASE_URL: "https://otp.example.com",
+  TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
+  TWILIO_AUTH_TOKEN: "token",
+  TWILIO_NUMBER: "+15005550006",
+};
+
+describe("configuration", () => {
+  it("runs on its defaults with an empty environment: port 3000, ./data, the simulator", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.dataDir).toBe("./data");
+    expect(c.carrier.name).toBe("simulator");
+    expect(c.otp).toEqual({ length: 6, ttlSeconds: 600, maxAttempts: 5 });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(Object.isFrozen(c) && Object.isFrozen(c.otp)).toBe(true);
+  });
+
+  it("names the variable and what it expects when a value is invalid", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/^PORT: .*eighty/);
+    expect(() => loadConfig({ OTP_LENGTH: "12" })).toThrow(/^OTP_LENGTH:/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/^DATABASE_URL: must be a postgres/);
+    expect(() => loadConfig({ CARRIER: "telnyx" })).toThrow(/^CARRIER:/);
+  });
+
+  it("never echoes a secret it refuses", () => {
+    try {
+      loadConfig({ SECRET_KEY: "short-secret-value" });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^SECRET_KEY:/);
+      expect((err as Error).message).not.toContain("short-secret-value");
+    }
+  });
+
+  it("picks the carrier whose credentials are present", () => {
+    const { NODE_ENV: _, API_KEYS: __, SECRET_KEY: ___, ...twilio } = production;
+    expect(loadConfig(twilio).carrier.name).toBe("twilio");
+    expect(
+      loadConfig({ SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "x.signalwire.com", SIGNALWIRE_NUMBER: "+1" })
+        .carrier.signalwire?.signingKey,
+    ).toBe("t");
+    expect(() => loadConfig({ CARRIER: "twilio" })).toThrow(/TWILIO_ACCOUNT_SID/);
+  });
+
+  it("in production refuses to start without API keys, a secret key, real carrier credentials or a public URL", () => {
+    expect(loadConfig(production).production).toBe(true);
+    expect(() => loadConfig({ ...production, API_KEYS: "" })).toThrow(/^API_KEYS: required/);
+    expect(() => loadConfig({ ...production, SECRET_KEY: "" })).toThrow(/^SECRET_KEY: required/);
+    expect(() => loadConfig({ ...production, PUBLIC_BASE_URL: "" })).toThrow(/^PUBLIC_BASE_URL: required/);
+    expect(() => loadConfig({ ...production, CARRIER: "simulator" })).toThrow(/^CARRIER: the simulator/);
+    expect(loadConfig({ ...production, CARRIER: "simulator", ALLOW_SIMULATOR_IN_PRODUCTION: "true" }).carrier.name).toBe(
+      "simulator",
+    );
+    expect(() => loadConfig({ ...production, TWILIO_AUTH_TOKEN: "" })).toThrow(/TWILIO_AUTH_TOKEN/);
+  });
+
+  it("refuses API keys too short to resist guessing", () => {
+    expect(() => loadConfig({ API_KEYS: "abc" })).toThrow(/^API_KEYS: every key/);
+    expect(loadConfig({ API_KEYS: ` ${"a".repeat(16)} , ${"b".repeat(20)} ` }).apiKeys).toEqual(["a".repeat(16), "b".repeat(20)]);
+  });
+});

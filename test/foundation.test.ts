@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseKinds } from "./helpers/databases.js";
+import { startTestService, type TestService } from "./helpers/service.js";
+
+describe.each(await databaseKinds())("service foundation on %s", (db) => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ db, carrier: "twilio" });
+  });
+  afterAll(() => t?.close());
+
+  it("answers /healthz and /readyz with JSON", async () => {
+    const health = await t.api("GET", "/healthz", undefined, { key: null });
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: "ok" });
+    const ready = await t.api("GET", "/readyz", undefined, { key: null });
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: "ready", database: "ok" });
+  });
+
+  it("answers unknown routes 404 in the error shape", async () => {
+    const res = await t.api("GET", "/nope", undefined, { key: null });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: { code: "not_found", message: "no route for GET /nope" } });
+    expect(res.headers.get("content-type")).toMatch(/application\/json/);
+  });
+
+  it("refuses a missing or wrong API key with 401", async () => {
+    const missing = await t.api("POST", "/request-auth", { number: "+14155550123" }, { key: null });
+    expect(missing.status).toBe(401);
+    expect(missing.body.error.code).toBe("unauthorized");
+    expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const wrong = await t.api("POST", "/validate-auth", { number: "+14155550123", auth_code: "123456" }, { key: "x".repeat(25) });
+    expect(wrong.status).toBe(401);
+  });
+
+  it("answers bad bodies with a clear 4xx in the error shape", async () => {
+    const notJson = await t.api("POST", "/request-auth", "{nope", {});
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error).toEqual({ code: "invalid_request", message: "body is not valid JSON" });
+    const wrongType = await t.api("POST", "/request-auth", "number=1", { headers: { "content-type": "text/plain" } });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.body.error.code).toBe("unsupported_media_type");
+    const missing = await t.api("POST", "/request-auth", {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toMatch(/^number:/);
+    const huge = await t.api("POST", "/request-auth", { number: "+14155550123", pad: "x".repeat(20_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe("payload_too_large");
+  });
+
+  it("carries a request id on every response", async () => {
+    const given = await t.api("GET", "/healthz", undefined, { headers: { "x-request-id": "abc-123" } });
+    expect(given.headers.get("x-request-id")).toBe("abc-123");
+    const made = await t.api("GET", "/healthz");
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,178 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { manualClock } from "../../src/otp/clock.js";
+import { startService, type RunningService } from "../../src/service.js";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { createPostgresDatabase, freshPglite, type DbKind } from "./databases.js";
+
+export const API_KEY = "test-key-0123456789abcdef";
+export const SECRET_KEY = "test-secret-0123456789abcdef0123456789";
+
+export interface TestService {
+  service: RunningService;
+  /** The service's log lines, as JSON text. */
+  logLines: string[];
+  simulator: Simulator;
+  carrierEnv: Record<string, string>;
+  databaseUrl?: string;
+  clock: ReturnType<typeof manualClock>;
+  /** Calls the service over real HTTP. */
+  api(method: string, path: string, body?: unknown, opts?: ApiOptions): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiOptions {
+  key?: string | null;
+  form?: boolean;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+export type CarrierKind = "twilio" | "signalwire";
+
+/**
+ * The real service on a free port, on a real database, placing calls through a
+ * real carrier SDK to the simulator playing that carrier.
+ */
+export async function startTestService(opts: {
+  db: DbKind;
+  carrier: CarrierKind;
+  env?: Record<string, string>;
+  /** A second instance on the first one's database and simulator (PostgreSQL only). */
+  shareWith?: TestService;
+}): Promise<TestService> {
+  const logLines: string[] = [];
+  const clock = manualClock(opts.shareWith ? opts.shareWith.clock.now() : new Date());
+  let simulator: Simulator;
+  let carrierEnv: Record<string, string>;
+  let databaseUrl: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (opts.shareWith) {
+    ({ simulator, carrierEnv, databaseUrl } = opts.shareWith);
+  } else {
+    ({ simulator, carrierEnv } = await startCarrier(opts.carrier));
+    if (opts.db === "postgres") {
+      const created = await createPostgresDatabase();
+      databaseUrl = created.url;
+      dropDatabase = created.drop;
+    }
+  }
+
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    API_KEYS: API_KEY,
+    SECRET_KEY,
+    DATA_DIR: "memory://",
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...carrierEnv,
+    ...opts.env,
+  });
+  const service = await startService({
+    config,
+    clock,
+    // Every log line is kept so tests can check what the service would have written.
+    logger: createLogger({ level: "debug", pretty: false, destination: { write: (line: string) => void logLines.push(line) } }),
+    pglite: opts.db === "pglite" ? await freshPglite() : undefined,
+  });
+
+  async function api(method: string, path: string, body?: unknown, o: ApiOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...o.headers };
+    const key = o.key === undefined ? API_KEY : o.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      if (o.form) {
+        headers["content-type"] ??= "application/x-www-form-urlencoded";
+        payload = new URLSearchParams(body as Record<string, string>).toString();
+      } else {
+        headers["content-type"] ??= "application/json";
+        payload = typeof body === "string" ? body : JSON.stringify(body);
+      }
+    }
+    const res = await fetch(`${service.url}${path}`, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text, headers: res.headers };
+  }
+
+  return {
+    service,
+    simulator,
+    carrierEnv,
+    databaseUrl,
+    clock,
+    api,
+    logLines,
+    async close() {
+      await service.close(2000);
+      if (!opts.shareWith) await simulator.close();
+      await dropDatabase?.();
+    },
+  };
+}
+
+/** A simulator playing the carrier, and the environment that points the service at it. */
+async function startCarrier(carrier: CarrierKind): Promise<{ simulator: Simulator; carrierEnv: Record<string, string> }> {
+  if (carrier === "twilio") {
+    const accountSid = `AC${randomBytes(16).toString("hex")}`;
+    const authToken = randomBytes(16).toString("hex");
+    const simulator = await startSimulator({ flavor: "twilio", accountSid, authToken, host: "127.0.0.1", port: 0, ringMs: 0 });
+    return {
+      simulator,
+      carrierEnv: {
+        CARRIER: "twilio",
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_NUMBER: "+15005550006",
+        TWILIO_API_BASE_URL: simulator.url,
+      },
+    };
+  }
+  const project = randomUUID();
+  const token = `PT${randomBytes(24).toString("hex")}`;
+  // A signing key distinct from the token, as SignalWire dashboards issue them.
+  const signingKey = `PSK_${randomBytes(16).toString("hex")}`;
+  const simulator = await startSimulator({
+    flavor: "signalwire",
+    accountSid: project,
+    authToken: token,
+    signingKey,
+    host: "127.0.0.1",
+    port: 0,
+    ringMs: 0,
+  });
+  return {
+    simulator,
+    carrierEnv: {
+      CARRIER: "signalwire",
+      SIGNALWIRE_PROJECT: project,
+      SIGNALWIRE_TOKEN: token,
+      SIGNALWIRE_SIGNING_KEY: signingKey,
+      SIGNALWIRE_SPACE: "example.signalwire.com",
+      SIGNALWIRE_NUMBER: "+15005550006",
+      SIGNALWIRE_API_BASE_URL: simulator.url,
+    },
+  };
+}
+
+/** The digits the simulated phone heard after "Your code is". */
+export function codeHeard(heard: string[]): string {
+  const text = heard.join(" ");
+  const m = /Your code is:?\s*([\d.\s]+?)\s*Again/i.exec(text);
+  if (!m) throw new Error(`no code in what the phone heard: ${text}`);
+  return m[1]!.replace(/\D/g, "");
+}

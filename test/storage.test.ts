@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../src/db/open.js";
+import { createPostgresDatabase, postgresAvailable } from "./helpers/databases.js";
+
+const columnsQuery = sql`select table_name, column_name, data_type, is_nullable from information_schema.columns
+  where table_schema = 'public' order by table_name, column_name`;
+
+describe("embedded PGlite storage", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("keeps its data in DATA_DIR across restarts, and refuses a second opener", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "voice-otp-")), "nested", "data");
+    dirs.push(dir);
+    const first = await openDatabase({ dataDir: dir });
+    await first.rows(sql`insert into challenges (id, number, status, language, max_attempts, carrier, created_at, expires_at)
+      values ('ch_keep', '+14155550123', 'pending', 'en', 5, 'simulator', now(), now() + interval '10 minutes')`);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/in use by another voice-otp process/);
+    await first.close();
+
+    const again = await openDatabase({ dataDir: dir });
+    expect(await again.rows(sql`select id from challenges`)).toEqual([{ id: "ch_keep" }]);
+    await again.close();
+  }, 60_000);
+});
+
+describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
+  it("applies the same migrations as PGlite, giving the same tables", async () => {
+    const pg = await createPostgresDatabase();
+    try {
+      const server = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      const embedded = await openDatabase({ dataDir: "memory://" });
+      expect(await server.rows(columnsQuery)).toEqual(await embedded.rows(columnsQuery));
+      await server.close();
+      await embedded.close();
+    } finally {
+      await pg.drop();
+    }
+  }, 60_000);
+
+  it("survives several instances migrating one fresh database at once", async () => {
+    const pg = await createPostgresDatabase();
+    try {
+      const instances = await Promise.all(
+        Array.from({ length: 4 }, () => openDatabase({ databaseUrl: pg.url, dataDir: "memory://" })),
+      );
+      const applied = await instances[0]!.rows(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      expect(applied).toEqual([{ n: 1 }]);
+      for (const i of instances) await i.close();
+      // And a restart finds nothing left to do.
+      const restarted = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      expect(await restarted.rows(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)).toEqual([{ n: 1 }]);
+      await restarted.close();
+    } finally {
+      await pg.drop();
+    }
+  }, 60_000);
+
+  // The test's own timeout is the bound: a hang fails it.
+  it("fails within a few seconds with a clear message when DATABASE_URL is unreachable", { timeout: 10_000 }, async () => {
+    await expect(
+      openDatabase({ databaseUrl: "postgres://postgres@127.0.0.1:1/none", dataDir: "memory://", connectTimeoutSeconds: 2 }),
+    ).rejects.toThrow(/cannot reach DATABASE_URL/);
+  });
+});
