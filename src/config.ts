@@ -162,19 +162,25 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
         }
       : undefined;
 
-  // With no carrier named, pick the one whose credentials are present; a fresh
-  // machine has none and gets the built-in simulator.
-  const carrierName = e.CARRIER ?? (twilio ? "twilio" : signalwire ? "signalwire" : "simulator");
-  if (carrierName === "twilio" && !twilio) {
-    throw new ConfigError(
-      "CARRIER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_NUMBER (from the Twilio console)",
-    );
-  }
-  if (carrierName === "signalwire" && !signalwire) {
-    throw new ConfigError(
-      "CARRIER=signalwire needs SIGNALWIRE_PROJECT, SIGNALWIRE_TOKEN, SIGNALWIRE_SPACE and SIGNALWIRE_NUMBER (from the SignalWire dashboard)",
-    );
-  }
+  // With no carrier named, pick the one whose credentials are (even partly) present:
+  // a half-filled set is a mistake to report, not a reason to fall back to the simulator.
+  const twilioVars = { TWILIO_ACCOUNT_SID: e.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: e.TWILIO_AUTH_TOKEN, TWILIO_NUMBER: e.TWILIO_NUMBER };
+  const signalwireVars = {
+    SIGNALWIRE_PROJECT: e.SIGNALWIRE_PROJECT,
+    SIGNALWIRE_TOKEN: e.SIGNALWIRE_TOKEN,
+    SIGNALWIRE_SPACE: e.SIGNALWIRE_SPACE,
+    SIGNALWIRE_NUMBER: e.SIGNALWIRE_NUMBER,
+  };
+  const anySet = (vars: Record<string, string | undefined>) => Object.values(vars).some(Boolean);
+  const carrierName = e.CARRIER ?? (anySet(twilioVars) ? "twilio" : anySet(signalwireVars) ? "signalwire" : "simulator");
+  const requireAll = (vars: Record<string, string | undefined>, where: string) => {
+    const missing = Object.entries(vars).filter(([, v]) => !v).map(([k]) => k);
+    if (missing.length) {
+      throw new ConfigError(`${missing[0]}: required with CARRIER=${carrierName} (missing: ${missing.join(", ")}; find them in ${where})`);
+    }
+  };
+  if (carrierName === "twilio") requireAll(twilioVars, "the Twilio console");
+  if (carrierName === "signalwire") requireAll(signalwireVars, "the SignalWire dashboard");
 
   if (production) {
     if (e.API_KEYS.length === 0) {

@@ -21,7 +21,7 @@ describe("embedded PGlite storage", () => {
     const first = await openDatabase({ dataDir: dir });
     await first.rows(sql`insert into challenges (id, number, status, language, max_attempts, carrier, created_at, expires_at)
       values ('ch_keep', '+14155550123', 'pending', 'en', 5, 'simulator', now(), now() + interval '10 minutes')`);
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/in use by another voice-otp process/);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(/^DATA_DIR .* is in use by/);
     await first.close();
 
     const again = await openDatabase({ dataDir: dir });

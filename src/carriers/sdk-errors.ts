@@ -1,0 +1,38 @@
+import { maskNumber } from "../phone.js";
+import { CarrierError, type CarrierName } from "./carrier.js";
+
+// Carrier messages quote the number ("The 'To' number +1415… is not valid"); the
+// message reaches logs and API clients, so numbers in it are masked.
+const maskNumbers = (text: string) => text.replace(/\+?\d[\d ()-]{6,}\d/g, (m) => maskNumber(m.replace(/[^\d+]/g, "")));
+
+/**
+ * Turns whatever a carrier SDK threw into a CarrierError. Both SDKs are twilio-node
+ * underneath: RestException for a JSON error reply, an Axios error for network
+ * trouble and timeouts, SyntaxError for a reply that is not JSON.
+ */
+export function sdkError(carrier: CarrierName, err: unknown, timeoutMs: number): CarrierError {
+  if (err instanceof CarrierError) return err;
+  const e = (typeof err === "object" && err !== null ? err : {}) as Record<string, unknown>;
+  const message = typeof e.message === "string" ? e.message : String(err);
+
+  if (typeof e.status === "number" && e.status >= 400) {
+    // RestException {status, code, message, moreInfo}; TwilioServiceException {status, code, title, detail}.
+    const code = e.code !== undefined && e.code !== null ? String(e.code) : `http_${e.status}`;
+    const text = [e.title, e.detail, e.message].find((v): v is string => typeof v === "string" && v.length > 0);
+    return new CarrierError(carrier, "rejected", code, maskNumbers(text ?? `HTTP ${e.status}`), e.status);
+  }
+  const code = typeof e.code === "string" ? e.code : undefined;
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT" || /timeout/i.test(message)) {
+    return new CarrierError(carrier, "timeout", "timeout", `no answer from the ${carrier} API within ${timeoutMs} ms`);
+  }
+  if (code && /^E[A-Z_]+$/.test(code)) {
+    return new CarrierError(carrier, "unreachable", code, `cannot reach the ${carrier} API (${code}); check the network and the API base URL`);
+  }
+  if (err instanceof SyntaxError) {
+    return new CarrierError(carrier, "bad_response", "bad_response", `the ${carrier} API answered with something that is not JSON`);
+  }
+  const status = typeof (e.response as { status?: unknown } | undefined)?.status === "number"
+    ? ((e.response as { status: number }).status)
+    : undefined;
+  return new CarrierError(carrier, "bad_response", code ?? "bad_response", maskNumbers(message), status);
+}

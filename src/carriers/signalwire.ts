@@ -1,0 +1,69 @@
+import type { SignalWireSettings } from "../config.js";
+import { CarrierError, type Carrier, type PlaceCallRequest, type WebhookRequest } from "./carrier.js";
+import { sdkError } from "./sdk-errors.js";
+import { RestClient } from "./signalwire-sdk.js";
+import type { CarrierOptions } from "./twilio.js";
+import { RING_SECONDS, STATUS_EVENTS } from "./twilio.js";
+import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
+
+type RequestOptions = Record<string, unknown>;
+type RequestClientClass = new () => { request(opts: RequestOptions): Promise<unknown> };
+
+/** The SDK ignores its timeout option; a request client that sets it on every request does not. */
+function timedRequestClient(timeoutMs: number) {
+  const Base = RestClient.RequestClient as unknown as RequestClientClass;
+  class TimedRequestClient extends Base {
+    override request(opts: RequestOptions) {
+      return super.request({ ...opts, timeout: timeoutMs });
+    }
+  }
+  return new TimedRequestClient();
+}
+
+export function createSignalWireCarrier(settings: SignalWireSettings, opts: CarrierOptions): Carrier {
+  const name = "signalwire";
+  const client = RestClient(settings.project, settings.token, {
+    signalwireSpaceUrl: settings.space,
+    httpClient: timedRequestClient(opts.timeoutMs) as never,
+  });
+  // The SDK hard-codes https://<space>; the override points it at a stand-in (scheme, host, port).
+  if (settings.apiBaseUrl) (client.api as unknown as { baseUrl: string }).baseUrl = settings.apiBaseUrl;
+
+  return {
+    name,
+    async placeCall(req: PlaceCallRequest) {
+      let call;
+      try {
+        call = await client.calls.create({
+          to: req.to,
+          from: settings.from,
+          url: req.url,
+          method: "POST",
+          statusCallback: req.statusCallback,
+          statusCallbackMethod: "POST",
+          statusCallbackEvent: [...STATUS_EVENTS],
+          timeout: RING_SECONDS,
+          ...(req.machineDetection ? { machineDetection: "Enable" } : {}),
+        });
+      } catch (err) {
+        throw sdkError(name, err, opts.timeoutMs);
+      }
+      if (typeof call?.sid !== "string" || call.sid.length === 0) {
+        throw new CarrierError(name, "bad_response", "bad_response", "the signalwire API accepted the call but returned no call sid");
+      }
+      return { callSid: call.sid, status: call.status ?? "queued" };
+    },
+    verifySignature(req: WebhookRequest) {
+      // SignalWire sends its own header and accepts the Twilio name as an alias.
+      const signature = req.headers["x-signalwire-signature"] ?? req.headers["x-twilio-signature"];
+      if (!signature) return false;
+      return RestClient.validateRequest(settings.signingKey, signature, req.url, req.params);
+    },
+    voiceResponse(script) {
+      const response = new RestClient.LaML.VoiceResponse() as unknown as ResponseBuilder;
+      return renderVoiceXml(response, script, (say: SayNode, ms) =>
+        (say as unknown as { break_(a: { time: string }): unknown }).break_({ time: `${ms}ms` }),
+      );
+    },
+  };
+}

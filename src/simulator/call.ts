@@ -1,0 +1,201 @@
+import type { CallRecord, Flavor, Outcome } from "./types.js";
+import { parseXml, textOf, type XmlElement } from "./xml.js";
+
+export interface CallContext {
+  flavor: Flavor;
+  accountSid: string;
+  /** Signature headers for a request to `url` with these POST parameters. */
+  sign(url: string, params: Record<string, string>): Record<string, string>;
+  signal: AbortSignal;
+  ringMs: number;
+  changed(): void;
+}
+
+const WEBHOOK_TIMEOUT_MS = 15_000; // the carriers give a webhook 15 s
+const MAX_DOCUMENTS = 25; // a redirect loop ends the call, as on a real carrier
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+type Next = { url: string; method: string; extra: Record<string, string> };
+type AnsweringOutcome = Extract<Outcome, { kind: "answer" | "voicemail" | "busy" | "no-answer" | "failed" }>;
+
+/** Plays one outbound call the way the carrier would, after the create-call API accepted it. */
+export async function runCall(ctx: CallContext, call: CallRecord, outcome: AnsweringOutcome): Promise<void> {
+  const startedAt = Date.now();
+  let sequence = 0;
+  const base = () => ({
+    CallSid: call.sid,
+    AccountSid: ctx.accountSid,
+    From: call.from,
+    To: call.to,
+    Caller: call.from,
+    Called: call.to,
+    Direction: "outbound-api",
+    ApiVersion: "2010-04-01",
+    CallStatus: call.status,
+    ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
+  });
+
+  async function request(kind: "voice" | "status", url: string, method: string, params: Record<string, string>) {
+    let target = url;
+    let signed = params;
+    if (method === "GET") {
+      target = `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}`;
+      signed = {};
+    }
+    const res = await fetch(target, {
+      method,
+      headers: {
+        ...ctx.sign(target, signed),
+        "User-Agent": ctx.flavor === "twilio" ? "TwilioProxy/1.1" : "SignalWire-LaML/1.0",
+        ...(method === "POST" ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
+      },
+      body: method === "POST" ? new URLSearchParams(params).toString() : undefined,
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
+    });
+    call.requests.push({ kind, url: target, method, status: res.status });
+    return res;
+  }
+
+  async function setStatus(status: string, event: "initiated" | "ringing" | "answered" | "completed") {
+    call.status = status;
+    call.events.push({ status, at: new Date() });
+    ctx.changed();
+    if (!call.statusCallback) return;
+    // With no StatusCallbackEvent the carrier reports only the end of the call.
+    const wanted = call.statusCallbackEvents.length ? call.statusCallbackEvents : ["completed"];
+    if (!wanted.includes(event)) return;
+    const params: Record<string, string> = {
+      ...base(),
+      CallbackSource: "call-progress-events",
+      SequenceNumber: String(sequence++),
+      Timestamp: new Date().toUTCString(),
+    };
+    if (event === "completed") params.CallDuration = String(Math.round((Date.now() - startedAt) / 1000));
+    try {
+      const res = await request("status", call.statusCallback, call.statusCallbackMethod, params);
+      await res.arrayBuffer();
+      if (!res.ok) call.webhookErrors.push(`status callback ${status}: HTTP ${res.status}`);
+    } catch (err) {
+      if (!ctx.signal.aborted) call.webhookErrors.push(`status callback ${status}: ${(err as Error).message}`);
+    }
+  }
+
+  try {
+    await setStatus("initiated", "initiated");
+    await sleep(ctx.ringMs, ctx.signal);
+    await setStatus("ringing", "ringing");
+    await sleep(outcome.ringMs ?? ctx.ringMs, ctx.signal);
+    if (outcome.kind === "busy" || outcome.kind === "no-answer" || outcome.kind === "failed") {
+      await setStatus(outcome.kind, "completed");
+      return;
+    }
+    if (call.machineDetection) call.answeredBy = outcome.kind === "voicemail" ? "machine_start" : "human";
+    await setStatus("in-progress", "answered");
+    await converse(outcome as Extract<Outcome, { kind: "answer" | "voicemail" }>);
+    await setStatus("completed", "completed");
+  } finally {
+    call.ended = true;
+    ctx.changed();
+  }
+
+  /** Fetches voice documents and acts on them until the call hangs up. */
+  async function converse(outcome: Extract<Outcome, { kind: "answer" | "voicemail" }>) {
+    const keys = outcome.kind === "voicemail" ? [] : outcome.keys === undefined || outcome.keys === "auto" ? "auto" : [...outcome.keys];
+    let next: Next | null = {
+      url: call.url,
+      method: call.method,
+      extra: {},
+    };
+    for (let documents = 0; next && documents < MAX_DOCUMENTS && !ctx.signal.aborted; documents++) {
+      const { url, method, extra } = next;
+      next = null;
+      let doc: XmlElement;
+      try {
+        const res = await request("voice", url, method, { ...base(), ...extra });
+        const body = await res.text();
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        doc = parseXml(body);
+        if (doc.name !== "Response") throw new Error(`root element is <${doc.name}>, not <Response>`);
+      } catch (err) {
+        if (ctx.signal.aborted) return;
+        call.webhookErrors.push(`${url}: ${(err as Error).message}`);
+        call.heard.push("We are sorry, an application error has occurred. Goodbye.");
+        return;
+      }
+      for (const verb of doc.children) {
+        if ("text" in verb) continue;
+        const step = act(verb, url, keys);
+        if (step === "hangup") return;
+        if (step) {
+          next = step;
+          break;
+        }
+      }
+    }
+  }
+
+  /** One verb. Returns where to go next, "hangup", or nothing to carry on with the next verb. */
+  function act(verb: XmlElement, docUrl: string, keys: "auto" | string[]): Next | "hangup" | undefined {
+    switch (verb.name) {
+      case "Say":
+        call.heard.push(textOf(verb));
+        return;
+      case "Play":
+        call.heard.push(`[audio ${textOf(verb)}]`);
+        return;
+      case "Pause":
+        return;
+      case "Gather": {
+        const prompt: string[] = [];
+        for (const child of verb.children) {
+          if ("text" in child) continue;
+          if (child.name === "Say" || child.name === "Play") {
+            act(child, docUrl, keys);
+            prompt.push(textOf(child));
+          } else if (child.name !== "Pause") {
+            call.webhookErrors.push(`<${child.name}> is not allowed inside <Gather>`);
+            return "hangup";
+          }
+        }
+        const key = pressKey(keys, prompt.join(" "));
+        if (!key) return; // no input: the carrier carries on with the next verb
+        call.keysPressed.push(key);
+        ctx.changed();
+        return {
+          url: new URL(verb.attrs.action ?? docUrl, docUrl).toString(),
+          method: (verb.attrs.method ?? "POST").toUpperCase(),
+          extra: { Digits: key, FinishedOnKey: "" },
+        };
+      }
+      case "Redirect":
+        return {
+          url: new URL(textOf(verb) || docUrl, docUrl).toString(),
+          method: (verb.attrs.method ?? "POST").toUpperCase(),
+          extra: {},
+        };
+      case "Hangup":
+      case "Reject":
+        return "hangup";
+      default:
+        call.webhookErrors.push(`unsupported verb <${verb.name}>`);
+        return "hangup";
+    }
+  }
+}
+
+/**
+ * The listener's finger. "auto" presses a digit only when the prompt names exactly one
+ * ("Press 7 to hear your code"), in any language, and stays silent while a code is read.
+ */
+function pressKey(keys: "auto" | string[], prompt: string): string | undefined {
+  if (keys === "auto") {
+    const digits = prompt.match(/\d/g) ?? [];
+    return digits.length === 1 ? digits[0] : undefined;
+  }
+  return keys.shift() || undefined;
+}

@@ -1,0 +1,258 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import twilio from "twilio";
+import { runCall } from "./call.js";
+import type { CallRecord, Flavor, Outcome } from "./types.js";
+
+export { API_ERRORS, type CallRecord, type Flavor, type Outcome } from "./types.js";
+
+export interface SimulatorOptions {
+  flavor: Flavor;
+  /** Twilio: the Account SID (AC…); SignalWire: the project id. */
+  accountSid: string;
+  /** The API password: Twilio auth token or SignalWire API token. */
+  authToken: string;
+  /** SignalWire's webhook signing key; the token when unset. Twilio always signs with the auth token. */
+  signingKey?: string;
+  host?: string;
+  port?: number;
+  /** Receives "the phone heard: …" after each call. */
+  logger?: (line: string) => void;
+  defaultOutcome?: Outcome;
+  /** How long each call stage (dialling, ringing) takes. */
+  ringMs?: number;
+}
+
+export type CallMatch = string | { sid: string } | { to: string } | ((call: CallRecord) => boolean);
+
+export interface Simulator {
+  url: string;
+  flavor: Flavor;
+  setOutcome(number: string, outcome: Outcome): void;
+  calls(): CallRecord[];
+  /** Resolves with the call once it has ended. */
+  waitForCall(match: CallMatch, opts?: { timeoutMs?: number }): Promise<CallRecord>;
+  /** The signature headers the carrier would send for this request (for replaying and forging in tests). */
+  sign(url: string, params: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 64 * 1024;
+const CALLS_PATH = /^\/(?:api\/laml\/)?2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
+const CALL_PATH = /^\/(?:api\/laml\/)?2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+}
+const apiError = (res: ServerResponse, status: number, code: number, message: string) =>
+  send(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+
+function readForm(req: IncomingMessage): Promise<Map<string, string[]>> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > BODY_LIMIT) return reject(new Error("body too large"));
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      const form = new Map<string, string[]>();
+      for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8"))) {
+        form.set(k, [...(form.get(k) ?? []), v]);
+      }
+      resolve(form);
+    });
+    req.on("error", reject);
+  });
+}
+
+/** A stand-in for the carrier's REST API and its voice platform, over real HTTP. */
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const outcomes = new Map<string, Outcome>();
+  const records: CallRecord[] = [];
+  const running = new Set<Promise<void>>();
+  const held = new Set<Socket>();
+  const updates = new EventEmitter().setMaxListeners(0);
+  const closing = new AbortController();
+  const signingKey = opts.flavor === "signalwire" ? (opts.signingKey ?? opts.authToken) : opts.authToken;
+  const signatureHeader = opts.flavor === "twilio" ? "X-Twilio-Signature" : "X-SignalWire-Signature";
+  const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString("base64")}`;
+  const newSid = () => (opts.flavor === "twilio" ? `CA${randomBytes(16).toString("hex")}` : randomUUID());
+
+  const sign = (url: string, params: Record<string, string>) => ({
+    [signatureHeader]: twilio.getExpectedTwilioSignature(signingKey, url, params),
+  });
+
+  function resource(call: CallRecord) {
+    const now = new Date().toUTCString();
+    return {
+      sid: call.sid,
+      account_sid: opts.accountSid,
+      to: call.to,
+      to_formatted: call.to,
+      from: call.from,
+      from_formatted: call.from,
+      status: call.status,
+      direction: "outbound-api",
+      api_version: "2010-04-01",
+      answered_by: call.answeredBy ?? null,
+      date_created: now,
+      date_updated: now,
+      start_time: null,
+      end_time: null,
+      duration: null,
+      price: null,
+      price_unit: "USD",
+      caller_name: null,
+      forwarded_from: null,
+      group_sid: null,
+      parent_call_sid: null,
+      phone_number_sid: null,
+      queue_time: "0",
+      trunk_sid: null,
+      uri: `/2010-04-01/Accounts/${opts.accountSid}/Calls/${call.sid}.json`,
+      subresource_uris: {},
+    };
+  }
+
+  async function createCall(req: IncomingMessage, res: ServerResponse) {
+    const form = await readForm(req);
+    const one = (k: string) => form.get(k)?.[0];
+    const to = one("To");
+    const from = one("From");
+    const url = one("Url");
+    if (!to) return apiError(res, 400, 21201, "No 'To' number is specified");
+    if (!from) return apiError(res, 400, 21603, "A 'From' phone number is required.");
+    if (!url) return apiError(res, 400, 21205, "Url parameter is required.");
+    if (!/^https?:\/\//.test(url) || !URL.canParse(url)) return apiError(res, 400, 21205, "Url is not a valid URL: " + url);
+    if (!/^\+[1-9]\d{6,14}$/.test(to)) return apiError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+
+    const outcome = outcomes.get(to) ?? opts.defaultOutcome ?? { kind: "answer" };
+    switch (outcome.kind) {
+      case "api-error":
+        return apiError(res, outcome.status, outcome.code, outcome.message);
+      case "api-malformed":
+        res.writeHead(502, { "Content-Type": "text/html" }).end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+        return;
+      case "api-timeout":
+        held.add(req.socket); // never answered; cut when the simulator closes
+        return;
+    }
+    if (outcome.apiDelayMs) await new Promise((r) => setTimeout(r, outcome.apiDelayMs));
+
+    const call: CallRecord = {
+      sid: newSid(),
+      to,
+      from,
+      url,
+      method: (one("Method") ?? "POST").toUpperCase(),
+      statusCallback: one("StatusCallback"),
+      statusCallbackMethod: (one("StatusCallbackMethod") ?? "POST").toUpperCase(),
+      statusCallbackEvents: (form.get("StatusCallbackEvent") ?? []).flatMap((v) => v.split(/[\s,]+/)).filter(Boolean),
+      machineDetection: /^(enable|detectmessageend)$/i.test(one("MachineDetection") ?? ""),
+      status: "queued",
+      heard: [],
+      keysPressed: [],
+      events: [{ status: "queued", at: new Date() }],
+      requests: [],
+      webhookErrors: [],
+      ended: false,
+    };
+    records.push(call);
+    send(res, 201, resource(call));
+
+    const run = runCall(
+      { flavor: opts.flavor, accountSid: opts.accountSid, sign, signal: closing.signal, ringMs: opts.ringMs ?? 300, changed: () => updates.emit("change") },
+      call,
+      outcome,
+    )
+      .catch((err) => {
+        call.webhookErrors.push(`simulator: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        running.delete(run);
+        if (!closing.signal.aborted) opts.logger?.(`the phone heard: ${call.heard.join(" ") || "(nothing)"}`);
+        updates.emit("change");
+      });
+    running.add(run);
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const calls = CALLS_PATH.exec(path);
+    const single = CALL_PATH.exec(path);
+    const account = calls?.[1] ?? single?.[1];
+    if (!account) return apiError(res, 404, 20404, `The requested resource ${path} was not found`);
+    if (req.headers.authorization !== expectedAuth || decodeURIComponent(account) !== opts.accountSid) {
+      return apiError(res, 401, 20003, "Authenticate");
+    }
+    if (calls && req.method === "POST") {
+      createCall(req, res).catch((err) => {
+        if (!res.headersSent) apiError(res, 400, 20001, (err as Error).message);
+      });
+      return;
+    }
+    if (single && req.method === "GET") {
+      const call = records.find((c) => c.sid === single[2]);
+      return call ? send(res, 200, resource(call)) : apiError(res, 404, 20404, `The requested resource ${path} was not found`);
+    }
+    return apiError(res, 405, 20004, "Method not allowed");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  const matches = (match: CallMatch, call: CallRecord) =>
+    typeof match === "string"
+      ? call.sid === match
+      : typeof match === "function"
+        ? match(call)
+        : "sid" in match
+          ? call.sid === match.sid
+          : call.to === match.to;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    flavor: opts.flavor,
+    setOutcome: (number, outcome) => void outcomes.set(number, outcome),
+    calls: () => [...records],
+    sign,
+    waitForCall(match, { timeoutMs = 10_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const call = records.find((c) => matches(match, c) && c.ended);
+          if (!call) return;
+          cleanup();
+          resolve(call);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          const seen = records.filter((c) => matches(match, c)).map((c) => `${c.sid}: ${c.status}`);
+          reject(new Error(`no ended call matched within ${timeoutMs} ms (matching calls: ${seen.join(", ") || "none"})`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          updates.off("change", check);
+        };
+        updates.on("change", check);
+        check();
+      });
+    },
+    async close() {
+      closing.abort();
+      for (const socket of held) socket.destroy();
+      await Promise.allSettled([...running]);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

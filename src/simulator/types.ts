@@ -1,0 +1,53 @@
+export type Flavor = "twilio" | "signalwire";
+
+/** What the phone at a destination number does. Scripted per number; the default answers. */
+export type Outcome =
+  | {
+      kind: "answer";
+      /** Keys to press, one entry per Gather ("" presses nothing there); "auto" presses the one digit a prompt names. */
+      keys?: "auto" | string[];
+      /** How long the phone rings before it is picked up. */
+      ringMs?: number;
+      /** Delay before the create-call API answers (a slow carrier). */
+      apiDelayMs?: number;
+    }
+  | { kind: "voicemail"; ringMs?: number; apiDelayMs?: number } // answers, listens, never presses a key
+  | { kind: "busy" | "no-answer" | "failed"; ringMs?: number; apiDelayMs?: number }
+  | { kind: "api-error"; status: number; code: number; message: string }
+  | { kind: "api-timeout" } // the create-call API never answers
+  | { kind: "api-malformed" }; // the create-call API answers an HTML error page
+
+/** Create-call errors exactly as the carrier reports them. */
+export const API_ERRORS = {
+  invalidNumber: { kind: "api-error", status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
+  authentication: { kind: "api-error", status: 401, code: 20003, message: "Authenticate" },
+  serverError: { kind: "api-error", status: 500, code: 20500, message: "An internal server error has occurred" },
+} as const satisfies Record<string, Outcome>;
+
+export interface CallEvent {
+  status: string; // queued, initiated, ringing, in-progress, completed, busy, no-answer, failed
+  at: Date;
+}
+
+export interface CallRecord {
+  sid: string;
+  to: string;
+  from: string;
+  url: string;
+  method: string;
+  statusCallback?: string;
+  statusCallbackMethod: string;
+  statusCallbackEvents: string[];
+  machineDetection: boolean;
+  answeredBy?: string;
+  status: string;
+  /** Everything said to the phone, in order, one entry per Say (or Play). */
+  heard: string[];
+  keysPressed: string[];
+  events: CallEvent[];
+  /** Every request the carrier made to the service, with the HTTP status it got. */
+  requests: Array<{ kind: "voice" | "status"; url: string; method: string; status: number }>;
+  /** What went wrong with the service's webhooks (non-2xx, bad XML, unknown verb). */
+  webhookErrors: string[];
+  ended: boolean;
+}
