@@ -151,9 +151,16 @@ export async function checkCode(
     case "expired":
       return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
   }
-  // Nothing was updated: the challenge had already ended (or a concurrent request ended it).
-  if (row.prior_status === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
-  if (row.prior_status === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+  // Nothing was updated: the challenge had already ended. When it looked pending, a
+  // concurrent guess ended it after this statement's snapshot; read what it became
+  // (only to choose the reason: the verdict is already decided).
+  let ended = row.prior_status;
+  if (ended === "pending") {
+    const [current] = await database.rows<{ status: string }>(sql`select status from challenges where id = ${row.id}`);
+    ended = current?.status ?? ended;
+  }
+  if (ended === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
+  if (ended === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
   return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
 }
 
@@ -285,7 +292,7 @@ export async function getChallenge(deps: ChallengeDeps, id: string): Promise<Cha
   const [row] = await deps.database.rows<Record<string, unknown>>(sql`
     select c.id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
            c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code,
-           coalesce((select json_agg(json_build_object('status', e.status, 'at', e.at) order by e.at, e.id)
+           coalesce((select json_agg(json_build_object('status', e.status, 'at', e.at) order by e.at, ${rank(sql`e.status`)}, e.id)
                      from call_events e where e.challenge_id = c.id), '[]'::json) as events
     from challenges c where c.id = ${id}`);
   if (!row) return null;
