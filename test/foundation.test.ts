@@ -56,3 +56,45 @@ describe.each(await databaseKinds())("service foundation on %s", (db) => {
     expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe.each(await databaseKinds())("service lifecycle on %s", (db) => {
+  it("finishes a request in flight when shutting down, and takes no new ones", async () => {
+    const t = await startTestService({ db, carrier: "twilio" });
+    try {
+      // A slow carrier keeps /request-auth busy while the shutdown begins.
+      t.simulator.setOutcome("+12125550100", { kind: "answer", apiDelayMs: 700 });
+      const inFlight = t.api("POST", "/request-auth", { number: "+12125550100" });
+      await new Promise((r) => setTimeout(r, 200));
+      const closing = t.service.close(5000);
+      const late = await t.api("GET", "/healthz").catch((err: Error) => err);
+      expect(late).toBeInstanceOf(Error);
+      const res = await inFlight;
+      expect(res.status).toBe(201);
+      await closing;
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+
+  it("answers 503 in the error shape when the database is gone, never 500", async () => {
+    const t = await startTestService({ db, carrier: "twilio" });
+    try {
+      expect((await t.api("GET", "/readyz")).status).toBe(200);
+      await t.service.deps.database.close();
+      const ready = await t.api("GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.code).toBe("service_unavailable");
+      for (const [path, body] of [
+        ["/request-auth", { number: "+12125550101" }],
+        ["/validate-auth", { number: "+12125550101", auth_code: "123456" }],
+      ] as const) {
+        const res = await t.api("POST", path, body);
+        expect(res.status, res.text).toBe(503);
+        expect(res.body.error).toEqual({ code: "service_unavailable", message: "the database is unavailable; retry shortly" });
+        expect(res.headers.get("retry-after")).toBe("5");
+      }
+    } finally {
+      await t.close().catch(() => {});
+    }
+  });
+});

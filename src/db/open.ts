@@ -44,7 +44,28 @@ export interface OpenOptions {
 
 /** Opens the configured database and applies pending migrations before returning. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts);
+  const open = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts) : await openPglite(opts);
+  return guardClosed(open);
+}
+
+/** After close(), every query fails as "unavailable" (a 503), whatever the driver would have thrown. */
+function guardClosed(database: Database): Database {
+  let closed = false;
+  const check = () => {
+    if (closed) throw new DatabaseUnavailableError("the database is closed");
+  };
+  return {
+    kind: database.kind,
+    db: database.db,
+    rows: async (query) => (check(), database.rows(query)),
+    transaction: async (fn) => (check(), database.transaction(fn)),
+    ping: async (ms) => (check(), database.ping(ms)),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await database.close();
+    },
+  };
 }
 
 async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
