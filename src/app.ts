@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes(deps));
   app.route("/", webhookRoutes(deps));
 
-  const auth = apiKeyAuth(deps.config.apiKeys);
+  const auth = apiKeyAuth(deps);
   app.use("/request-auth", auth);
   app.use("/validate-auth", auth);
   app.use("/challenges/*", auth);

@@ -30,6 +30,26 @@ const csv = z
       .filter(Boolean),
   );
 
+/** A comma-separated list whose default applies when the variable is unset (an empty value means an empty list). */
+const csvOr = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+
+/**
+ * NANP ranges that bill the caller or reach no person's line: 900 and 976 premium
+ * services, 5XX personal-communication and machine-to-machine codes, 88X/8XX toll-free
+ * are refused by type. Outside NANP, libphonenumber's types catch premium and shared cost.
+ */
+// prettier-ignore
+export const DEFAULT_BLOCKED_PREFIXES = ["+1900", "+1976", "+1500", "+1521", "+1522", "+1523", "+1524", "+1525", "+1526", "+1527", "+1528", "+1529", "+1533", "+1544", "+1566", "+1577", "+1588"];
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -73,6 +93,21 @@ const envSchema = z.object({
   VOICE: optional(z.string().min(1)),
   VOICE_GATE: bool.default(false),
   ANSWERING_MACHINE_DETECTION: bool.default(true),
+
+  // Abuse and toll-fraud limits. Calls are counted from the challenges table, so they
+  // hold across every instance sharing the database.
+  RESEND_COOLDOWN_SECONDS: int(0, 3600).default(30),
+  CALLS_PER_NUMBER_PER_10_MIN: int(1, 1000).default(3),
+  CALLS_PER_NUMBER_PER_DAY: int(1, 10_000).default(10),
+  CALLS_PER_PREFIX_PER_HOUR: int(1, 100_000).default(20),
+  CALLS_PER_IP_PER_HOUR: int(1, 100_000).default(10),
+  CALLS_PER_DAY: int(1, 10_000_000).default(1000),
+  REQUESTS_PER_KEY_PER_MINUTE: int(1, 1_000_000).default(1200),
+  FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: int(1, 1000).default(20),
+  ALLOWED_COUNTRIES: csvOr("US,CA").pipe(
+    z.array(z.string().regex(/^[A-Za-z]{2}$/, "must be two-letter ISO 3166 codes such as US,CA")).min(1, "name at least one country"),
+  ),
+  BLOCKED_PREFIXES: csvOr(DEFAULT_BLOCKED_PREFIXES.join(",")).pipe(z.array(z.string().regex(/^\+\d{1,14}$/, "must be E.164 prefixes such as +1900"))),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -115,6 +150,8 @@ export interface Config {
   secretKey?: string;
   otp: { length: number; ttlSeconds: number; maxAttempts: number };
   defaultCountry: string;
+  limits: Limits;
+  destinations: { allowedCountries: string[]; blockedPrefixes: string[] };
   voice: {
     orgName: string;
     language: string;
@@ -122,6 +159,17 @@ export interface Config {
     gate: boolean;
     machineDetection: boolean;
   };
+}
+
+export interface Limits {
+  resendCooldownSeconds: number;
+  callsPerNumberPer10Min: number;
+  callsPerNumberPerDay: number;
+  callsPerPrefixPerHour: number;
+  callsPerIpPerHour: number;
+  callsPerDay: number;
+  requestsPerKeyPerMinute: number;
+  failedValidationsPerNumberPerDay: number;
 }
 
 export class ConfigError extends Error {
@@ -218,6 +266,20 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     secretKey: e.SECRET_KEY,
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
     defaultCountry: e.DEFAULT_COUNTRY,
+    limits: {
+      resendCooldownSeconds: e.RESEND_COOLDOWN_SECONDS,
+      callsPerNumberPer10Min: e.CALLS_PER_NUMBER_PER_10_MIN,
+      callsPerNumberPerDay: e.CALLS_PER_NUMBER_PER_DAY,
+      callsPerPrefixPerHour: e.CALLS_PER_PREFIX_PER_HOUR,
+      callsPerIpPerHour: e.CALLS_PER_IP_PER_HOUR,
+      callsPerDay: e.CALLS_PER_DAY,
+      requestsPerKeyPerMinute: e.REQUESTS_PER_KEY_PER_MINUTE,
+      failedValidationsPerNumberPerDay: e.FAILED_VALIDATIONS_PER_NUMBER_PER_DAY,
+    },
+    destinations: {
+      allowedCountries: e.ALLOWED_COUNTRIES.map((c) => c.toUpperCase()),
+      blockedPrefixes: e.BLOCKED_PREFIXES,
+    },
     voice: {
       orgName: e.ORG_NAME,
       language: e.LANGUAGE,

@@ -80,7 +80,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       logger,
       publicBaseUrl: () => config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: { draining: false },
-      otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp },
+      otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp, limits: config.limits },
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {

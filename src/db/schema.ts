@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, smallint, text, timestamp, uniqueIndex, bigserial } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, smallint, text, timestamp, uniqueIndex, bigserial, primaryKey } from "drizzle-orm/pg-core";
 
 export const challenges = pgTable(
   "challenges",
@@ -7,6 +7,10 @@ export const challenges = pgTable(
     // Opaque random id: it travels in the call's webhook URL instead of the code.
     id: text("id").primaryKey(),
     number: text("number").notNull(), // E.164
+    // The number less its last four digits: calls pumped through one range share it.
+    numberPrefix: text("number_prefix").notNull().default(""),
+    // The end user's address, when the backend passes one (client_ip).
+    clientIp: text("client_ip"),
     status: text("status").notNull(), // pending | approved | expired | superseded | failed | too_many_attempts
     // Keyed HMAC of the code, for checking; null once the challenge has ended.
     codeMac: text("code_mac"),
@@ -15,7 +19,10 @@ export const challenges = pgTable(
     language: text("language").notNull(),
     // The key the listener must press before the code is read (VOICE_GATE), else null.
     gateDigit: smallint("gate_digit"),
+    // Wrong guesses, carried over from the challenge this one superseded.
     attempts: integer("attempts").notNull().default(0),
+    // Wrong guesses made on this challenge itself (attempts less the carried ones).
+    failures: integer("failures").notNull().default(0),
     maxAttempts: integer("max_attempts").notNull(),
     carrier: text("carrier").notNull(),
     callSid: text("call_sid"),
@@ -33,7 +40,32 @@ export const challenges = pgTable(
     uniqueIndex("challenges_one_pending_per_number").on(t.number).where(sql`${t.status} = 'pending'`),
     index("challenges_number_created").on(t.number, t.createdAt),
     index("challenges_call_sid").on(t.callSid),
+    index("challenges_prefix_created").on(t.numberPrefix, t.createdAt),
+    index("challenges_ip_created").on(t.clientIp, t.createdAt).where(sql`${t.clientIp} is not null`),
+    index("challenges_created").on(t.createdAt),
   ],
+);
+
+/** API keys kept in the database (besides API_KEYS): only a hash, never the key. */
+export const apiKeys = pgTable("api_keys", {
+  name: text("name").primaryKey(),
+  // SHA-256 of the key, hex: keys are long random strings, so a plain hash is enough.
+  keyHash: text("key_hash").notNull().unique(),
+  // Requests per minute for this key; null means REQUESTS_PER_KEY_PER_MINUTE.
+  ratePerMinute: integer("rate_per_minute"),
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+});
+
+/** Fixed-window request counters (per API key per minute), shared by every instance. */
+export const rateWindows = pgTable(
+  "rate_windows",
+  {
+    bucket: text("bucket").notNull(),
+    windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
+    hits: integer("hits").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.windowStart] })],
 );
 
 export const callEvents = pgTable(

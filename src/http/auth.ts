@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import type { AppDeps, AppEnv } from "../app.js";
+import { findKey } from "../keys/api-keys.js";
+import { countRequest } from "../limits/request-rate.js";
 import { AppError } from "./errors.js";
 
 export interface KeyIdentity {
@@ -10,34 +13,48 @@ export interface KeyIdentity {
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
 /**
- * Bearer keys from API_KEYS, compared as SHA-256 digests in constant time and
- * against every configured key, so timing tells neither a key's prefix nor its
- * position in the list. With no keys configured the service runs open
- * (development only; config refuses it in production).
+ * Bearer keys from API_KEYS, compared as SHA-256 digests in constant time against
+ * every configured key (timing tells neither a key's prefix nor its position), then
+ * keys from the database (`npm run keys`), looked up by hash so a revocation holds
+ * at once everywhere. Each key's requests are counted per minute.
+ *
+ * With no API_KEYS the service runs open (development only; config refuses it in
+ * production): a request without a key passes as "open", one with a key must
+ * present a valid one.
  */
-export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler<{ Variables: { apiKey: KeyIdentity } }> {
-  const known = keys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
+export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  const known = deps.config.apiKeys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
+  const open = known.length === 0;
   return async (c, next) => {
-    if (known.length === 0) {
-      c.set("apiKey", { name: "open" });
-      return next();
-    }
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    let found: KeyIdentity | undefined;
+    const header = c.req.header("authorization");
+    const match = /^Bearer\s+(\S{1,256})\s*$/i.exec(header ?? "");
+    let found: { name: string; ratePerMinute: number | null } | null = null;
     if (match) {
       const given = digest(match[1]!);
-      for (const k of known) if (timingSafeEqual(given, k.digest)) found ??= { name: k.name };
+      for (const k of known) if (timingSafeEqual(given, k.digest)) found ??= { name: k.name, ratePerMinute: null };
+      found ??= await findKey(deps.database, match[1]!);
+    } else if (open && header === undefined) {
+      found = { name: "open", ratePerMinute: null };
     }
     if (!found) {
       throw new AppError(
         "unauthorized",
-        match ? "API key not recognised" : "send Authorization: Bearer <key> with a key from API_KEYS",
+        match ? "API key not recognised (or revoked)" : "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`",
         undefined,
         { "WWW-Authenticate": 'Bearer realm="voice-otp"' },
       );
     }
-    c.set("apiKey", found);
+    const limit = found.ratePerMinute ?? deps.config.limits.requestsPerKeyPerMinute;
+    const wait = await countRequest(deps.database, `key:${found.name}`, limit, deps.clock.now());
+    if (wait !== null) {
+      throw new AppError(
+        "rate_limited",
+        `limit reached: at most ${limit} requests per minute for this API key`,
+        { limit: "requests_per_key_per_minute", retry_after_seconds: wait },
+        { "Retry-After": String(wait) },
+      );
+    }
+    c.set("apiKey", { name: found.name });
     return next();
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 export const ERRORS = {
   invalid_request: 400,
   invalid_number: 400,
+  destination_not_allowed: 400,
   unsupported_language: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -18,6 +19,7 @@ export const ERRORS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   attempts_exhausted: 429,
+  rate_limited: 429,
   internal_error: 500,
   carrier_error: 502,
   service_unavailable: 503,

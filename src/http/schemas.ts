@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /** Request and response shapes: one schema validates, types and (later) documents each route. */
@@ -7,6 +8,12 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const requestAuthBody = z.object({
   number: text(32),
   language: text(16).optional(),
+  // The end user's address: the caller is usually one backend server, so its own says nothing.
+  client_ip: z
+    .string()
+    .trim()
+    .refine((v) => isIP(v) !== 0, "client_ip must be an IPv4 or IPv6 address")
+    .optional(),
 });
 
 export const validateAuthBody = z

@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/open.js";
 import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCode, type CodeKeys } from "./codes.js";
 import type { Clock } from "./clock.js";
+import type { Limits } from "../config.js";
+import { checkCallLimits, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
 
 /**
  * The challenge lifecycle. Every guarantee (one pending challenge per number,
@@ -22,6 +24,7 @@ export interface ChallengeDeps {
   keys: CodeKeys;
   clock: Clock;
   otp: OtpSettings;
+  limits: Limits;
 }
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
@@ -29,7 +32,9 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 export type IssueResult =
   | { kind: "issued"; id: string; number: string; attempts: number; maxAttempts: number; expiresAt: Date }
   /** Every guess for this number is spent; no call may be placed until lockedUntil. */
-  | { kind: "attempts_exhausted"; lockedUntil: Date };
+  | { kind: "attempts_exhausted"; lockedUntil: Date }
+  /** An abuse limit refuses the call. */
+  | ({ kind: "limited" } & LimitRefusal);
 
 export interface IssueInput {
   number: string;
@@ -37,6 +42,8 @@ export interface IssueInput {
   gate: boolean;
   carrier: string;
   apiKeyName?: string;
+  /** The end user's address as the backend reported it. */
+  clientIp?: string;
 }
 
 /**
@@ -53,32 +60,33 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
     const gateDigit = input.gate ? newGateDigit() : null;
     try {
-      const issued = await database.transaction(async (rows) => {
+      return await database.transaction(async (rows): Promise<IssueResult> => {
+        // One issuer at a time on every instance: the limits count rows this lock guards.
+        await rows(sql`select pg_advisory_xact_lock(hashtext('voice-otp:issue'))`);
+        const subject = { number: input.number, prefix: numberPrefix(input.number), clientIp: input.clientIp };
+        const refusal = await checkCallLimits(rows, deps.limits, subject, now);
+        if (refusal) return { kind: "limited", ...refusal };
         const [budget] = await rows<{ used: number; locked_until: Date | string | null }>(sql`
           select coalesce(max(attempts), 0)::int as used,
                  max(expires_at) filter (where attempts >= ${otp.maxAttempts}) as locked_until
           from challenges
           where number = ${input.number} and status <> 'approved' and expires_at > ${ts(now)}`);
         const used = budget?.used ?? 0;
-        if (used >= otp.maxAttempts) return { used, lockedUntil: toDate(budget?.locked_until ?? now) };
+        if (used >= otp.maxAttempts) return { kind: "attempts_exhausted", lockedUntil: toDate(budget?.locked_until ?? now) };
         await rows(sql`
           update challenges
           set status = case when expires_at <= ${ts(now)} then 'expired' else 'superseded' end,
               code_mac = null, code_sealed = null, ended_at = ${ts(now)}
           where number = ${input.number} and status = 'pending'`);
-        // The one-pending-per-number index decides between concurrent requests:
-        // the loser gets a unique violation and runs again.
+        // The one-pending-per-number index backs the lock up: a duplicate cannot be stored.
         await rows(sql`
-          insert into challenges (id, number, status, code_mac, code_sealed, language, gate_digit,
+          insert into challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
                                   attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
-          values (${id}, ${input.number}, 'pending', ${macCode(keys, code)}, ${sealCode(keys, id, code)},
-                  ${input.language}, ${gateDigit}, ${used}, ${otp.maxAttempts}, ${input.carrier},
+          values (${id}, ${input.number}, ${subject.prefix}, ${input.clientIp ?? null}, 'pending', ${macCode(keys, code)},
+                  ${sealCode(keys, id, code)}, ${input.language}, ${gateDigit}, ${used}, ${otp.maxAttempts}, ${input.carrier},
                   ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
-        return { used, lockedUntil: null };
+        return { kind: "issued", id, number: input.number, attempts: used, maxAttempts: otp.maxAttempts, expiresAt };
       });
-      if (issued.lockedUntil) return { kind: "attempts_exhausted", lockedUntil: issued.lockedUntil };
-      const row = { used: issued.used };
-      return { kind: "issued", id, number: input.number, attempts: row.used, maxAttempts: otp.maxAttempts, expiresAt };
     } catch (err) {
       // A concurrent request for the same number inserted its pending challenge
       // first; run again and supersede that one. Bounded, though each retry wins
@@ -92,13 +100,17 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
 export type CheckResult =
   | { kind: "approved"; id: string }
   | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
-  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts"; attemptsRemaining: 0 };
+  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 };
 
 /**
  * Checks a guess against the latest challenge of a number (or a given id) in one
  * UPDATE … RETURNING: the attempt is counted, the verdict decided and the code
  * wiped at once, so concurrent guesses cannot pass the maximum and a right code
- * is approved exactly once.
+ * is approved exactly once. Besides the challenge's own maximum, the number's wrong
+ * guesses over 24 hours are capped (FAILED_VALIDATIONS_PER_NUMBER_PER_DAY): past it
+ * the number is locked. The other challenges' guesses cannot change underneath
+ * (only the pending one takes guesses) and the pending row is re-read under its row
+ * lock, so the cap holds under concurrency too.
  */
 export async function checkCode(
   deps: ChallengeDeps,
@@ -106,19 +118,27 @@ export async function checkCode(
   guess: string,
 ): Promise<CheckResult> {
   const { database, keys, clock } = deps;
+  const lockMax = deps.limits.failedValidationsPerNumberPerDay;
   const now = ts(clock.now());
+  const dayAgo = ts(new Date(clock.now().getTime() - 86_400_000));
   const mac = macCode(keys, guess);
-  const which = "id" in target ? sql`id = ${target.id}` : sql`number = ${target.number}`;
+  const which = "id" in target ? sql`l.id = ${target.id}` : sql`l.number = ${target.number}`;
+  const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
   const [row] = await database.rows<{
     id: string;
     prior_status: string;
+    others: number;
     new_status: string | null;
     attempts: number | null;
+    failures: number | null;
     max_attempts: number;
   }>(sql`
     with latest as (
-      select id, status, max_attempts from challenges
-      where ${which} order by created_at desc limit 1
+      select l.id, l.status, l.max_attempts,
+             (select coalesce(sum(o.failures), 0) from challenges o
+              where o.number = l.number and o.id <> l.id and o.created_at > ${dayAgo})::int as others
+      from challenges l
+      where ${which} order by l.created_at desc limit 1
     ), upd as (
       update challenges c set
         status = case
@@ -127,18 +147,17 @@ export async function checkCode(
           when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
           else 'pending' end,
         attempts = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.attempts else c.attempts + 1 end,
-        code_mac = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
-                        then null else c.code_mac end,
-        code_sealed = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
-                           then null else c.code_sealed end,
-        ended_at = case when c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts
-                        then ${now} else null end
+        failures = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.failures else c.failures + 1 end,
+        code_mac = case when ${ends} then null else c.code_mac end,
+        code_sealed = case when ${ends} then null else c.code_sealed end,
+        ended_at = case when ${ends} then ${now} else null end
       from latest
       where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
-      returning c.status, c.attempts
+        and latest.others + c.failures < ${lockMax}
+      returning c.status, c.attempts, c.failures
     )
-    select latest.id, latest.status as prior_status, latest.max_attempts,
-           upd.status as new_status, upd.attempts
+    select latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
+           upd.status as new_status, upd.attempts, upd.failures
     from latest left join upd on true`);
 
   if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
@@ -146,18 +165,26 @@ export async function checkCode(
     case "approved":
       return { kind: "approved", id: row.id };
     case "pending":
-    case "too_many_attempts":
-      return { kind: "denied", reason: "incorrect", attemptsRemaining: row.max_attempts - (row.attempts ?? 0), id: row.id };
+    case "too_many_attempts": {
+      const remaining = Math.min(row.max_attempts - (row.attempts ?? 0), lockMax - row.others - (row.failures ?? 0));
+      return { kind: "denied", reason: "incorrect", attemptsRemaining: Math.max(0, remaining), id: row.id };
+    }
     case "expired":
       return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
   }
-  // Nothing was updated: the challenge had already ended. When it looked pending, a
-  // concurrent guess ended it after this statement's snapshot; read what it became
-  // (only to choose the reason: the verdict is already decided).
+  // Nothing was updated. When the challenge looked pending, either the number is
+  // locked or a concurrent guess ended it after this statement's snapshot: read
+  // what it is now (only to choose the reason; the verdict is already decided).
   let ended = row.prior_status;
   if (ended === "pending") {
-    const [current] = await database.rows<{ status: string }>(sql`select status from challenges where id = ${row.id}`);
+    const [current] = await database.rows<{ status: string; failures: number; expired: boolean }>(
+      sql`select status, failures, expires_at <= ${now} as expired from challenges where id = ${row.id}`,
+    );
     ended = current?.status ?? ended;
+    if (current && ended === "pending") {
+      if (current.expired) return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+      if (row.others + Number(current.failures) >= lockMax) return { kind: "denied", reason: "locked", attemptsRemaining: 0 };
+    }
   }
   if (ended === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
   if (ended === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../../app.js";
 import { CarrierError } from "../../carriers/carrier.js";
 import { issueChallenge, markFailed, recordCallPlaced } from "../../otp/challenges.js";
+import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
 import { readBody } from "../body.js";
@@ -15,6 +16,8 @@ export function requestAuthRoutes(deps: AppDeps) {
     const parsed = parsePhone(body.number, deps.config.defaultCountry);
     if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
     const number = parsed.phone.e164;
+    const refused = refuseDestination(parsed.phone, deps.config.destinations);
+    if (refused) throw new AppError("destination_not_allowed", `number: ${refused}`);
     const language = resolveLanguage(body.language ?? deps.config.voice.language);
     if (!language) {
       throw new AppError("unsupported_language", `language: use one of ${LANGUAGES.join(", ")}`);
@@ -26,7 +29,17 @@ export function requestAuthRoutes(deps: AppDeps) {
       gate: deps.config.voice.gate,
       carrier: deps.carrier.name,
       apiKeyName: c.get("apiKey").name,
+      clientIp: body.client_ip,
     });
+    if (issued.kind === "limited") {
+      c.get("log").warn({ limit: issued.limit, to: maskNumber(number) }, "call refused by a limit");
+      throw new AppError(
+        "rate_limited",
+        issued.message,
+        { limit: issued.limit, retry_after_seconds: issued.retryAfterSeconds },
+        { "Retry-After": String(issued.retryAfterSeconds) },
+      );
+    }
     if (issued.kind === "attempts_exhausted") {
       const wait = Math.max(1, Math.ceil((issued.lockedUntil.getTime() - deps.clock.now().getTime()) / 1000));
       throw new AppError(

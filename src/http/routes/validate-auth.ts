@@ -11,6 +11,7 @@ const DENIED_MESSAGES = {
   expired: "the code has expired; request a new call",
   no_pending_challenge: "there is no code waiting for this number; request a call first",
   too_many_attempts: "too many wrong codes; request a new call later",
+  locked: "too many wrong codes for this number in the last 24 hours; validation is locked until they age out",
 } as const;
 
 export function validateAuthRoutes(deps: AppDeps) {

@@ -1,0 +1,67 @@
+import { createHash, randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/open.js";
+
+/**
+ * API keys kept in the database. Only a SHA-256 of each key is stored: keys are
+ * 256 random bits, so a plain hash cannot be reversed or guessed, and a lookup by
+ * hash reveals nothing through its timing.
+ */
+
+export interface StoredKey {
+  name: string;
+  ratePerMinute: number | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+export const KEY_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+
+export class KeyError extends Error {
+  override name = "KeyError";
+}
+
+/** Creates a key and returns it: the only time it is ever shown. */
+export async function createKey(
+  database: Database,
+  name: string,
+  opts: { ratePerMinute?: number; now: Date },
+): Promise<{ name: string; key: string }> {
+  if (!KEY_NAME.test(name)) throw new KeyError("a key name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  if (name.startsWith("env:") || name === "open") throw new KeyError(`"${name}" is reserved`);
+  const key = `votp_${randomBytes(32).toString("base64url")}`;
+  const rows = await database.rows(sql`
+    insert into api_keys (name, key_hash, rate_per_minute, created_at)
+    values (${name}, ${hashKey(key)}, ${opts.ratePerMinute ?? null}, ${opts.now.toISOString()}::timestamptz)
+    on conflict (name) do nothing
+    returning name`);
+  if (rows.length === 0) throw new KeyError(`a key named "${name}" exists already (names are not reused, even once revoked); pick another name`);
+  return { name, key };
+}
+
+export async function listKeys(database: Database): Promise<StoredKey[]> {
+  const rows = await database.rows<{ name: string; rate_per_minute: number | null; created_at: string | Date; revoked_at: string | Date | null }>(
+    sql`select name, rate_per_minute, created_at, revoked_at from api_keys order by created_at, name`,
+  );
+  return rows.map((r) => ({
+    name: r.name,
+    ratePerMinute: r.rate_per_minute,
+    createdAt: new Date(r.created_at),
+    revokedAt: r.revoked_at ? new Date(r.revoked_at) : null,
+  }));
+}
+
+/** Revokes a key at once on every instance (each request looks its key up). */
+export async function revokeKey(database: Database, name: string, now: Date): Promise<boolean> {
+  const rows = await database.rows(sql`
+    update api_keys set revoked_at = ${now.toISOString()}::timestamptz
+    where name = ${name} and revoked_at is null returning name`);
+  return rows.length > 0;
+}
+
+export async function findKey(database: Database, key: string): Promise<{ name: string; ratePerMinute: number | null } | null> {
+  const [row] = await database.rows<{ name: string; rate_per_minute: number | null }>(sql`
+    select name, rate_per_minute from api_keys where key_hash = ${hashKey(key)} and revoked_at is null`);
+  return row ? { name: row.name, ratePerMinute: row.rate_per_minute } : null;
+}
