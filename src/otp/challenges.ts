@@ -311,6 +311,7 @@ export interface ChallengeView {
   callStatus: string | null;
   answeredBy: string | null;
   failureCode: string | null;
+  apiKeyName: string | null;
   callEvents: Array<{ status: string; at: Date }>;
 }
 
@@ -318,7 +319,7 @@ export interface ChallengeView {
 export async function getChallenge(deps: ChallengeDeps, id: string): Promise<ChallengeView | null> {
   const [row] = await deps.database.rows<Record<string, unknown>>(sql`
     select c.id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
-           c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code,
+           c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code, c.api_key_name,
            coalesce((select json_agg(json_build_object('status', e.status, 'at', e.at) order by e.at, ${rank(sql`e.status`)}, e.id)
                      from call_events e where e.challenge_id = c.id), '[]'::json) as events
     from challenges c where c.id = ${id}`);
@@ -341,6 +342,7 @@ export async function getChallenge(deps: ChallengeDeps, id: string): Promise<Cha
     callStatus: (row.call_status as string | null) ?? null,
     answeredBy: (row.answered_by as string | null) ?? null,
     failureCode: (row.failure_code as string | null) ?? null,
+    apiKeyName: (row.api_key_name as string | null) ?? null,
     callEvents: events.map((e) => ({ status: e.status, at: new Date(e.at) })),
   };
 }

@@ -20,6 +20,7 @@ export function challengeRoutes(deps: AppDeps) {
       expires_at: view.expiresAt.toISOString(),
       ended_at: view.endedAt?.toISOString() ?? null,
       failure_code: view.failureCode,
+      api_key: view.apiKeyName,
       call: {
         carrier: view.carrier,
         sid: view.callSid,
