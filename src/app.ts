@@ -38,6 +38,16 @@ export type AppEnv = {
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** Every route and its methods, so a wrong method gets 405 rather than 404. */
+const ROUTES: Array<{ path: RegExp; methods: string[] }> = [
+  { path: /^\/request-auth$/, methods: ["POST"] },
+  { path: /^\/validate-auth$/, methods: ["POST"] },
+  { path: /^\/challenges\/[^/]+$/, methods: ["GET"] },
+  { path: /^\/call-2fa$/, methods: ["GET", "POST"] },
+  { path: /^\/call-status$/, methods: ["POST"] },
+  { path: /^\/(healthz|readyz)$/, methods: ["GET"] },
+];
+
 /** The HTTP application. No I/O happens here: every part comes in through deps. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -76,7 +86,18 @@ export function createApp(deps: AppDeps) {
   app.route("/", validateAuthRoutes(deps));
   app.route("/", challengeRoutes(deps));
 
-  app.notFound((c) => sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    const allowed = ROUTES.find((r) => r.path.test(c.req.path))?.methods;
+    if (allowed) {
+      return sendError(
+        c,
+        new AppError("method_not_allowed", `${c.req.path} takes ${allowed.join(" or ")}, not ${c.req.method}`, undefined, {
+          Allow: allowed.join(", "),
+        }),
+      );
+    }
+    return sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`));
+  });
   app.onError(handleError(deps.logger));
   return app;
 }

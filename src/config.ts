@@ -1,3 +1,4 @@
+import { LANGUAGES, resolveLanguage } from "./voice/phrases.js";
 import { z } from "zod";
 
 /**
@@ -89,7 +90,10 @@ const envSchema = z.object({
     .default("US"),
 
   ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
-  LANGUAGE: z.string().min(2).default("en"),
+  LANGUAGE: z
+    .string()
+    .default("en")
+    .refine((l) => resolveLanguage(l) !== undefined, `must be one of ${LANGUAGES.join(", ")} (or a tag such as es-MX)`),
   VOICE: optional(z.string().min(1)),
   VOICE_GATE: bool.default(false),
   ANSWERING_MACHINE_DETECTION: bool.default(true),
@@ -244,6 +248,9 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     }
     if (!e.PUBLIC_BASE_URL) {
       throw new ConfigError("PUBLIC_BASE_URL: required when NODE_ENV=production (the https URL carriers call back)");
+    }
+    if (!e.PUBLIC_BASE_URL.startsWith("https://")) {
+      throw new ConfigError("PUBLIC_BASE_URL: must be https:// when NODE_ENV=production (webhooks carry call data; put TLS in front)");
     }
   }
   const weakKey = e.API_KEYS.find((k) => k.length < 16);

@@ -98,3 +98,18 @@ describe.each(await databaseKinds())("service lifecycle on %s", (db) => {
     }
   });
 });
+
+describe("methods", () => {
+  it("answers a wrong method on a known path 405 with Allow", async () => {
+    const t = await startTestService({ db: "pglite", carrier: "twilio" });
+    try {
+      const res = await t.api("GET", "/request-auth");
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+      expect(res.body.error.code).toBe("method_not_allowed");
+      expect((await t.api("DELETE", "/healthz")).status).toBe(405);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -12,7 +12,6 @@ export const ERRORS = {
   destination_not_allowed: 400,
   unsupported_language: 400,
   unauthorized: 401,
-  forbidden: 403,
   invalid_signature: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -23,6 +22,7 @@ export const ERRORS = {
   internal_error: 500,
   carrier_error: 502,
   service_unavailable: 503,
+  shutting_down: 503,
   carrier_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt } from "node:crypto";
 
 /** Keys for code material, derived from SECRET_KEY so one secret never serves two purposes. */
 export interface CodeKeys {
@@ -27,13 +27,6 @@ export function generateCode(length: number): string {
  */
 export function macCode(keys: CodeKeys, code: string): string {
   return createHmac("sha256", keys.mac).update(`code:${code}`).digest("base64url");
-}
-
-/** Constant time: a timing difference would tell an attacker how much of a secret matched. */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**

@@ -1,18 +1,19 @@
 import { Hono } from "hono";
 import type { AppDeps } from "../../app.js";
+import { AppError, sendError } from "../errors.js";
 
 export function healthRoutes(deps: AppDeps) {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     if (deps.lifecycle.draining) {
-      return c.json({ error: { code: "shutting_down", message: "this instance is shutting down" } }, 503);
+      return sendError(c, new AppError("shutting_down", "this instance is shutting down; the load balancer should use another"));
     }
     try {
       await deps.database.ping(1500);
       return c.json({ status: "ready", database: "ok" });
     } catch {
-      return c.json({ error: { code: "service_unavailable", message: "the database did not answer" } }, 503);
+      return sendError(c, new AppError("service_unavailable", "the database did not answer"));
     }
   });
   return app;
