@@ -101,6 +101,14 @@ const envSchema = z.object({
   // Abuse and toll-fraud limits. Calls are counted from the challenges table, so they
   // hold across every instance sharing the database.
   RESEND_COOLDOWN_SECONDS: int(0, 3600).default(30),
+  // Ended challenges are deleted after this long. The daily limits count the last 24
+  // hours of challenges, so less would let them undercount.
+  RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24, "must be at least 24: the daily limits count the last 24 hours of calls")
+    .max(24 * 3650)
+    .default(24),
   CALLS_PER_NUMBER_PER_10_MIN: int(1, 1000).default(3),
   CALLS_PER_NUMBER_PER_DAY: int(1, 10_000).default(10),
   CALLS_PER_PREFIX_PER_HOUR: int(1, 100_000).default(20),
@@ -155,6 +163,7 @@ export interface Config {
   otp: { length: number; ttlSeconds: number; maxAttempts: number };
   defaultCountry: string;
   limits: Limits;
+  retentionHours: number;
   destinations: { allowedCountries: string[]; blockedPrefixes: string[] };
   voice: {
     orgName: string;
@@ -283,6 +292,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
       requestsPerKeyPerMinute: e.REQUESTS_PER_KEY_PER_MINUTE,
       failedValidationsPerNumberPerDay: e.FAILED_VALIDATIONS_PER_NUMBER_PER_DAY,
     },
+    retentionHours: e.RETENTION_HOURS,
     destinations: {
       allowedCountries: e.ALLOWED_COUNTRIES.map((c) => c.toUpperCase()),
       blockedPrefixes: e.BLOCKED_PREFIXES,

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import { createApp, type AppDeps } from "./app.js";
 import { createCarrier } from "./carriers/index.js";
+import { startHousekeeping } from "./housekeeping.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/open.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -96,6 +97,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     }
     logger.info({ port, publicBaseUrl: deps.publicBaseUrl(), carrier: carrier.name, database: database.kind }, "voice-otp listening");
 
+    const housekeeper = startHousekeeping({ database, clock, logger, retentionHours: config.retentionHours });
     const running = server;
     return {
       url: `http://127.0.0.1:${port}`,
@@ -105,6 +107,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       close: async (deadlineMs = 8000) => {
         deps.lifecycle.draining = true;
         await closeServer(running, deadlineMs);
+        await housekeeper.stop();
         await simulator?.close();
         await database.close();
       },

@@ -43,6 +43,8 @@ export const challenges = pgTable(
     index("challenges_prefix_created").on(t.numberPrefix, t.createdAt),
     index("challenges_ip_created").on(t.clientIp, t.createdAt).where(sql`${t.clientIp} is not null`),
     index("challenges_created").on(t.createdAt),
+    // The housekeeping sweep finds expired pending challenges by this.
+    index("challenges_pending_expiry").on(t.expiresAt).where(sql`${t.status} = 'pending'`),
   ],
 );
 

@@ -65,17 +65,25 @@ export async function startTestService(opts: {
     }
   }
 
-  const config = loadConfig({
-    NODE_ENV: "test",
-    PORT: "0",
-    HOST: "127.0.0.1",
-    API_KEYS: API_KEY,
-    SECRET_KEY,
-    DATA_DIR: "memory://",
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    ...carrierEnv,
-    ...opts.env,
-  });
+  let config;
+  try {
+    config = loadConfig({
+      NODE_ENV: "test",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      API_KEYS: API_KEY,
+      SECRET_KEY,
+      DATA_DIR: "memory://",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...carrierEnv,
+      ...opts.env,
+    });
+  } catch (err) {
+    // A refused configuration must not leave the simulator or a database behind.
+    if (!opts.shareWith) await simulator.close();
+    await dropDatabase?.();
+    throw err;
+  }
   const service = await startService({
     config,
     clock,

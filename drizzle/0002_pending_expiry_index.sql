@@ -1,0 +1,1 @@
+CREATE INDEX "challenges_pending_expiry" ON "challenges" USING btree ("expires_at") WHERE "challenges"."status" = 'pending';
