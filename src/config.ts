@@ -58,6 +58,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_BASE_URL: optional(url),
   TRUST_PROXY: bool.default(false),
+  NGROK_AUTHTOKEN: optional(z.string().min(1)),
+  NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
   DATABASE_URL: optional(
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
   ),
@@ -149,6 +151,8 @@ export interface Config {
   /** Where carriers reach us; undefined means http://localhost:<listening port>. */
   publicBaseUrl?: string;
   trustProxy: boolean;
+  /** Open an ngrok tunnel at startup and use its URL as the public base URL. */
+  ngrok?: { authtoken: string; domain?: string };
   databaseUrl?: string;
   dataDir: string;
   carrier: {
@@ -255,10 +259,10 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
         "CARRIER: the simulator places no real calls; set CARRIER=twilio or signalwire with credentials, or ALLOW_SIMULATOR_IN_PRODUCTION=true for a smoke test",
       );
     }
-    if (!e.PUBLIC_BASE_URL) {
+    if (!e.PUBLIC_BASE_URL && !e.NGROK_AUTHTOKEN) {
       throw new ConfigError("PUBLIC_BASE_URL: required when NODE_ENV=production (the https URL carriers call back)");
     }
-    if (!e.PUBLIC_BASE_URL.startsWith("https://")) {
+    if (e.PUBLIC_BASE_URL && !e.PUBLIC_BASE_URL.startsWith("https://") && !e.NGROK_AUTHTOKEN) {
       throw new ConfigError("PUBLIC_BASE_URL: must be https:// when NODE_ENV=production (webhooks carry call data; put TLS in front)");
     }
   }
@@ -275,6 +279,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     host: e.HOST,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
+    ngrok: e.NGROK_AUTHTOKEN ? { authtoken: e.NGROK_AUTHTOKEN, domain: e.NGROK_DOMAIN } : undefined,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     carrier: { name: carrierName, timeoutMs: e.CARRIER_TIMEOUT_MS, twilio, signalwire },

@@ -5,6 +5,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { createApp, type AppDeps } from "./app.js";
 import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
+import { openNgrokTunnel, type Tunnel, type TunnelOpener } from "./tunnel.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/open.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -19,6 +20,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Tests hand in a migrated in-memory PGlite instead of DATA_DIR. */
   pglite?: PGlite;
+  /** Opens the ngrok tunnel when NGROK_AUTHTOKEN is set; tests stand in a local forwarder. */
+  openTunnel?: TunnelOpener;
 }
 
 export interface RunningService {
@@ -50,6 +53,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pglite: opts.pglite });
   let simulator: Simulator | undefined;
   let server: ServerType | undefined;
+  let tunnel: Tunnel | undefined;
   try {
     // Fresh credentials per start: only this process can place calls on its simulator.
     const accountSid = `AC${randomBytes(16).toString("hex")}`;
@@ -79,7 +83,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       clock,
       keys: deriveCodeKeys(secret),
       logger,
-      publicBaseUrl: () => config.publicBaseUrl ?? `http://localhost:${port}`,
+      publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: { draining: false },
       otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp, limits: config.limits },
     };
@@ -89,6 +93,12 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       s.once("error", reject);
     });
     port = (server.address() as AddressInfo).port;
+    if (config.ngrok) {
+      tunnel = await (opts.openTunnel ?? openNgrokTunnel)({ port, ...config.ngrok }).catch((err: Error) => {
+        throw new Error(`cannot open the ngrok tunnel (NGROK_AUTHTOKEN): ${err.message}`);
+      });
+      logger.info({ url: tunnel.url }, "ngrok tunnel open: carriers will call this URL (PUBLIC_BASE_URL is ignored)");
+    }
 
     if (config.apiKeys.length === 0) {
       logger.warn(
@@ -107,12 +117,15 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       close: async (deadlineMs = 8000) => {
         deps.lifecycle.draining = true;
         await closeServer(running, deadlineMs);
+        // After the drain: webhooks of calls still in flight come in through the tunnel.
+        await tunnel?.close().catch(() => {});
         await housekeeper.stop();
         await simulator?.close();
         await database.close();
       },
     };
   } catch (err) {
+    await tunnel?.close().catch(() => {});
     server?.close();
     await simulator?.close();
     await database.close();

@@ -3,6 +3,7 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { manualClock } from "../../src/otp/clock.js";
 import { startService, type RunningService } from "../../src/service.js";
+import type { TunnelOpener } from "../../src/tunnel.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { createPostgresDatabase, freshPglite, type DbKind } from "./databases.js";
 
@@ -45,6 +46,8 @@ export async function startTestService(opts: {
   db: DbKind;
   carrier: CarrierKind;
   env?: Record<string, string>;
+  /** Stands in for the ngrok library when NGROK_AUTHTOKEN is set. */
+  openTunnel?: TunnelOpener;
   /** A second instance on the first one's database and simulator (PostgreSQL only). */
   shareWith?: TestService;
 }): Promise<TestService> {
@@ -90,6 +93,11 @@ export async function startTestService(opts: {
     // Every log line is kept so tests can check what the service would have written.
     logger: createLogger({ level: "debug", pretty: false, destination: { write: (line: string) => void logLines.push(line) } }),
     pglite: opts.db === "pglite" ? await freshPglite() : undefined,
+    openTunnel: opts.openTunnel,
+  }).catch(async (err: unknown) => {
+    if (!opts.shareWith) await simulator.close();
+    await dropDatabase?.();
+    throw err;
   });
 
   async function api(method: string, path: string, body?: unknown, o: ApiOptions = {}): Promise<ApiResponse> {
