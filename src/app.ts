@@ -13,6 +13,8 @@ import { apiKeyAuth, type KeyIdentity } from "./http/auth.js";
 import { AppError, handleError, sendError } from "./http/errors.js";
 import { challengeRoutes } from "./http/routes/challenges.js";
 import { healthRoutes } from "./http/routes/health.js";
+import { metricsRoutes } from "./http/routes/metrics.js";
+import type { Metrics } from "./metrics.js";
 import { requestAuthRoutes } from "./http/routes/request-auth.js";
 import { validateAuthRoutes } from "./http/routes/validate-auth.js";
 import { webhookRoutes } from "./http/routes/webhooks.js";
@@ -29,6 +31,7 @@ export interface AppDeps {
   /** Set when shutdown begins, so /readyz turns the load balancer away first. */
   lifecycle: { draining: boolean };
   otp: ChallengeDeps;
+  metrics: Metrics;
 }
 
 export type AppEnv = {
@@ -39,14 +42,17 @@ export type AppEnv = {
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Every route and its methods, so a wrong method gets 405 rather than 404. */
-const ROUTES: Array<{ path: RegExp; methods: string[] }> = [
-  { path: /^\/request-auth$/, methods: ["POST"] },
-  { path: /^\/validate-auth$/, methods: ["POST"] },
-  { path: /^\/challenges\/[^/]+$/, methods: ["GET"] },
-  { path: /^\/call-2fa$/, methods: ["GET", "POST"] },
-  { path: /^\/call-status$/, methods: ["POST"] },
-  { path: /^\/(healthz|readyz)$/, methods: ["GET"] },
+const ROUTES: Array<{ path: RegExp; name: string; methods: string[] }> = [
+  { path: /^\/request-auth$/, name: "/request-auth", methods: ["POST"] },
+  { path: /^\/validate-auth$/, name: "/validate-auth", methods: ["POST"] },
+  { path: /^\/challenges\/[^/]+$/, name: "/challenges/:id", methods: ["GET"] },
+  { path: /^\/call-2fa$/, name: "/call-2fa", methods: ["GET", "POST"] },
+  { path: /^\/call-status$/, name: "/call-status", methods: ["POST"] },
+  { path: /^\/healthz$/, name: "/healthz", methods: ["GET"] },
+  { path: /^\/readyz$/, name: "/readyz", methods: ["GET"] },
+  { path: /^\/metrics$/, name: "/metrics", methods: ["GET"] },
 ];
+const routeName = (path: string) => ROUTES.find((r) => r.path.test(path))?.name ?? "unmatched";
 
 /** The HTTP application. No I/O happens here: every part comes in through deps. */
 export function createApp(deps: AppDeps) {
@@ -61,9 +67,11 @@ export function createApp(deps: AppDeps) {
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.httpDuration.observe({ method: c.req.method, route: routeName(c.req.path), status: String(c.res.status) }, seconds);
     // The path only: query strings may carry carrier ids, and nothing here logs a body.
     log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 10_000) / 10 },
       "request",
     );
   });
@@ -76,6 +84,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route("/", healthRoutes(deps));
+  app.route("/", metricsRoutes(deps));
   app.route("/", webhookRoutes(deps));
 
   const auth = apiKeyAuth(deps);

@@ -58,6 +58,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_BASE_URL: optional(url),
   TRUST_PROXY: bool.default(false),
+  METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   NGROK_AUTHTOKEN: optional(z.string().min(1)),
   NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
   DATABASE_URL: optional(
@@ -151,6 +152,8 @@ export interface Config {
   /** Where carriers reach us; undefined means http://localhost:<listening port>. */
   publicBaseUrl?: string;
   trustProxy: boolean;
+  /** When set, GET /metrics needs it as a Bearer token. */
+  metricsToken?: string;
   /** Open an ngrok tunnel at startup and use its URL as the public base URL. */
   ngrok?: { authtoken: string; domain?: string };
   databaseUrl?: string;
@@ -279,6 +282,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     host: e.HOST,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
     ngrok: e.NGROK_AUTHTOKEN ? { authtoken: e.NGROK_AUTHTOKEN, domain: e.NGROK_DOMAIN } : undefined,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,

@@ -5,6 +5,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import { createApp, type AppDeps } from "./app.js";
 import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
+import { createMetrics } from "./metrics.js";
 import { openNgrokTunnel, type Tunnel, type TunnelOpener } from "./tunnel.js";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/open.js";
@@ -86,6 +87,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: { draining: false },
       otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp, limits: config.limits },
+      metrics: createMetrics(),
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {

@@ -1,0 +1,34 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+/**
+ * Prometheus metrics. One registry per service instance (not prom-client's global
+ * one), so several services in one process — the tests — keep their counts apart.
+ * Labels are bounded sets (carrier, status, reason, limit, route template): never a
+ * number, an id or a code.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "voice_otp_" });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name: `voice_otp_${name}`, help, labelNames, registers: [registry] });
+
+  return {
+    registry,
+    callsRequested: counter("calls_requested_total", "Calls the service asked a carrier to place", ["carrier"]),
+    callsPlaced: counter("calls_placed_total", "Calls the carrier accepted", ["carrier"]),
+    callsFailed: counter("calls_failed_total", "Calls the carrier refused or did not answer for", ["carrier", "failure"]),
+    callOutcomes: counter("call_status_events_total", "Call progress events recorded from status callbacks", ["status"]),
+    validations: counter("validations_total", "Code validations by result", ["result"]),
+    limitRefusals: counter("limit_refusals_total", "Requests refused by an abuse limit", ["limit"]),
+    webhookRefusals: counter("webhook_refusals_total", "Carrier webhooks refused for a bad or missing signature", ["webhook"]),
+    httpDuration: new Histogram<"method" | "route" | "status">({
+      name: "voice_otp_http_request_duration_seconds",
+      help: "HTTP request duration by route template and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
