@@ -47,6 +47,7 @@ export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const limit = found.ratePerMinute ?? deps.config.limits.requestsPerKeyPerMinute;
     const wait = await countRequest(deps.database, `key:${found.name}`, limit, deps.clock.now());
     if (wait !== null) {
+      deps.metrics.limitRefusals.inc({ limit: "requests_per_key_per_minute" });
       throw new AppError(
         "rate_limited",
         `limit reached: at most ${limit} requests per minute for this API key`,

@@ -32,6 +32,7 @@ export function requestAuthRoutes(deps: AppDeps) {
       clientIp: body.client_ip,
     });
     if (issued.kind === "limited") {
+      deps.metrics.limitRefusals.inc({ limit: issued.limit });
       c.get("log").warn({ limit: issued.limit, to: maskNumber(number) }, "call refused by a limit");
       throw new AppError(
         "rate_limited",
@@ -41,6 +42,7 @@ export function requestAuthRoutes(deps: AppDeps) {
       );
     }
     if (issued.kind === "attempts_exhausted") {
+      deps.metrics.limitRefusals.inc({ limit: "attempts_exhausted" });
       const wait = Math.max(1, Math.ceil((issued.lockedUntil.getTime() - deps.clock.now().getTime()) / 1000));
       throw new AppError(
         "attempts_exhausted",
@@ -52,6 +54,7 @@ export function requestAuthRoutes(deps: AppDeps) {
 
     const log = c.get("log").child({ challenge: issued.id, to: maskNumber(number) });
     const base = deps.publicBaseUrl();
+    deps.metrics.callsRequested.inc({ carrier: deps.carrier.name });
     try {
       const call = await deps.carrier.placeCall({
         to: number,
@@ -59,6 +62,7 @@ export function requestAuthRoutes(deps: AppDeps) {
         statusCallback: `${base}/call-status?c=${issued.id}`,
         machineDetection: deps.config.voice.machineDetection,
       });
+      deps.metrics.callsPlaced.inc({ carrier: deps.carrier.name });
       log.info({ callSid: call.callSid, carrier: deps.carrier.name }, "call placed");
       // The call is already ringing: failing to note its id must not turn into an error reply.
       await recordCallPlaced(deps.otp, issued.id, call.callSid, call.status).catch((err) =>
@@ -66,6 +70,7 @@ export function requestAuthRoutes(deps: AppDeps) {
       );
     } catch (err) {
       if (!(err instanceof CarrierError)) throw err;
+      deps.metrics.callsFailed.inc({ carrier: err.carrier, failure: err.failure });
       await markFailed(deps.otp, issued.id, `${err.failure}:${err.carrierCode}`).catch((e) =>
         log.error({ err: e }, "could not mark the challenge failed"),
       );

@@ -27,6 +27,7 @@ export function validateAuthRoutes(deps: AppDeps) {
       target = { number: parsed.phone.e164 };
     }
     const result = await checkCode(deps.otp, target, body.auth_code);
+    deps.metrics.validations.inc({ result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {
       c.get("log").info({ challenge: result.id }, "code approved");
       return c.json({ status: "approved", id: result.id }, 200);

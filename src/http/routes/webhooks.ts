@@ -34,6 +34,7 @@ export function webhookRoutes(deps: AppDeps) {
     const headers = Object.fromEntries(Object.entries(c.req.header()).map(([k, v]) => [k.toLowerCase(), v]));
     if (!deps.carrier.verifySignature({ url, params, headers })) {
       c.get("log").warn("webhook refused: bad or missing signature");
+      deps.metrics.webhookRefusals.inc({ webhook: c.req.path });
       throw new AppError("invalid_signature", "the carrier signature is missing or does not match this URL");
     }
     return params;
@@ -96,6 +97,7 @@ export function webhookRoutes(deps: AppDeps) {
         status: status as CallStatus,
         answeredBy: first(params.AnsweredBy),
       });
+      if (recorded) deps.metrics.callOutcomes.inc({ status: status as string });
       c.get("log").info({ challenge: id, callStatus: status, recorded }, "call status");
     }
     return c.body(null, 204);
