@@ -10,6 +10,7 @@ import type { ChallengeDeps } from "./otp/challenges.js";
 import type { Clock } from "./otp/clock.js";
 import type { CodeKeys } from "./otp/codes.js";
 import { apiKeyAuth, type KeyIdentity } from "./http/auth.js";
+import { idempotency } from "./http/idempotency.js";
 import { AppError, handleError, sendError } from "./http/errors.js";
 import { challengeRoutes } from "./http/routes/challenges.js";
 import { healthRoutes } from "./http/routes/health.js";
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps) {
 
   const auth = apiKeyAuth(deps);
   app.use("/request-auth", auth);
+  app.use("/request-auth", idempotency(deps));
   app.use("/validate-auth", auth);
   app.use("/challenges/*", auth);
   app.route("/", requestAuthRoutes(deps));

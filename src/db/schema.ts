@@ -86,3 +86,20 @@ export const callEvents = pgTable(
     uniqueIndex("call_events_once").on(t.challengeId, t.callSid, t.status),
   ],
 );
+
+/** Idempotency-Key records for POST /request-auth: a repeat replays the first answer. */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    apiKeyName: text("api_key_name").notNull(),
+    key: text("key").notNull(),
+    // SHA-256 of the request body: the same key with another body is refused.
+    requestHash: text("request_hash").notNull(),
+    // Null while the first request is still in flight.
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    responseHeaders: text("response_headers"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyName, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+);

@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { sql } from "drizzle-orm";
+import type { MiddlewareHandler } from "hono";
+import type { AppDeps, AppEnv } from "../app.js";
+import { AppError } from "./errors.js";
+
+const WINDOW_MS = 24 * 3600_000;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+/**
+ * Idempotency-Key for POST /request-auth: the first request with a key claims it
+ * in the database (one atomic insert, so it holds across instances); a repeat
+ * within 24 hours replays the stored answer and places no second call; a repeat
+ * while the first is in flight gets 409, and the key with another body 422.
+ * Answers that say nothing happened (500, 503) release the key for a retry.
+ */
+export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  // A claim older than this with no answer belongs to an instance that died mid-request.
+  const abandonedAfterMs = 2 * deps.config.carrier.timeoutMs + 30_000;
+  return async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined || c.req.method !== "POST") return next();
+    if (!KEY.test(key)) throw new AppError("invalid_request", "Idempotency-Key: use 1-255 visible ASCII characters, e.g. a UUID");
+    const body = await c.req.arrayBuffer(); // Hono caches it for the route's own parsing
+    const hash = createHash("sha256")
+      .update(c.req.header("content-type") ?? "")
+      .update("\n")
+      .update(new Uint8Array(body))
+      .digest("hex");
+    const owner = c.get("apiKey").name;
+    const now = deps.clock.now();
+    const db = deps.database;
+
+    const claimed = await db.rows(sql`
+      insert into idempotency_keys (api_key_name, key, request_hash, created_at)
+      values (${owner}, ${key}, ${hash}, ${ts(now)})
+      on conflict (api_key_name, key) do update set
+        request_hash = excluded.request_hash, created_at = excluded.created_at,
+        response_status = null, response_body = null, response_headers = null
+      where idempotency_keys.created_at <= ${ts(new Date(now.getTime() - WINDOW_MS))}
+         or (idempotency_keys.response_status is null
+             and idempotency_keys.created_at <= ${ts(new Date(now.getTime() - abandonedAfterMs))})
+      returning key`);
+
+    if (claimed.length === 0) {
+      const [row] = await db.rows<{ request_hash: string; response_status: number | null; response_body: string | null; response_headers: string | null }>(sql`
+        select request_hash, response_status, response_body, response_headers from idempotency_keys
+        where api_key_name = ${owner} and key = ${key}`);
+      if (row && row.request_hash !== hash) {
+        throw new AppError("idempotency_key_reused", "this Idempotency-Key was used with a different request body; use a new key");
+      }
+      if (!row || row.response_status === null) {
+        throw new AppError("idempotency_in_flight", "a request with this Idempotency-Key is still in progress; retry shortly", undefined, {
+          "Retry-After": "1",
+        });
+      }
+      c.get("log").info("idempotent replay");
+      const headers = JSON.parse(row.response_headers ?? "{}") as Record<string, string>;
+      return c.body(row.response_body ?? "", row.response_status as 200, {
+        ...headers,
+        "Content-Type": "application/json",
+        "Idempotent-Replayed": "true",
+      });
+    }
+
+    const release = () => db.rows(sql`delete from idempotency_keys where api_key_name = ${owner} and key = ${key}`);
+    try {
+      await next();
+    } catch (err) {
+      await release().catch(() => {});
+      throw err;
+    }
+    const status = c.res.status;
+    if (status === 500 || status === 503) {
+      await release().catch(() => {});
+      return;
+    }
+    const retryAfter = c.res.headers.get("retry-after");
+    await db
+      .rows(sql`
+        update idempotency_keys set response_status = ${status}, response_body = ${await c.res.clone().text()},
+               response_headers = ${JSON.stringify(retryAfter ? { "Retry-After": retryAfter } : {})}
+        where api_key_name = ${owner} and key = ${key}`)
+      .catch((err: Error) => c.get("log").error({ err: err.message }, "could not store the idempotent answer"));
+  };
+}

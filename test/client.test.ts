@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CarrierError,
+  InvalidNumberError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  VoiceOtpClient,
+  VoiceOtpError,
+} from "../src/client/index.js";
+import { API_ERRORS } from "../src/simulator/index.js";
+import { API_KEY, codeHeard, startTestService, type TestService } from "./helpers/service.js";
+
+describe("the backend client against the real service", () => {
+  let t: TestService;
+  let client: VoiceOtpClient;
+  beforeAll(async () => {
+    t = await startTestService({ db: "pglite", carrier: "twilio", env: { CARRIER_TIMEOUT_MS: "500" } });
+    client = new VoiceOtpClient({ baseUrl: t.service.url, apiKey: API_KEY });
+  });
+  afterAll(() => t?.close());
+
+  const heardBy = async (number: string, id: string) =>
+    codeHeard((await t.simulator.waitForCall((c) => c.to === number && c.url.includes(id))).heard);
+
+  it("requests a call, validates wrong and right codes as answers, and reads the challenge", async () => {
+    const challenge = await client.requestAuth("(212) 555-0180", { language: "en", clientIp: "198.51.100.4" });
+    expect(challenge).toMatchObject({ number: "+12125550180", status: "pending", attemptsAllowed: 5 });
+    const code = await heardBy("+12125550180", challenge.id);
+    const wrong = await client.validateAuth({ number: "+12125550180", code: code === "000000" ? "111111" : "000000" });
+    expect(wrong).toMatchObject({ approved: false, reason: "incorrect", attemptsRemaining: 4 });
+    expect(await client.validateAuth({ id: challenge.id, code })).toEqual({ approved: true, id: challenge.id });
+    expect(await client.validateAuth({ id: challenge.id, code })).toMatchObject({ approved: false, reason: "no_pending_challenge" });
+    const view = await client.getChallenge(challenge.id);
+    expect(view).toMatchObject({ id: challenge.id, status: "approved", attemptsUsed: 1, call: { status: "completed" } });
+    expect(view.call.events.map((e) => e.status)).toContain("ringing");
+  });
+
+  it("throws typed errors for the rest", async () => {
+    const limited = await client.requestAuth("+12125550180").catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(RateLimitedError);
+    expect((limited as RateLimitedError).limit).toBe("resend_cooldown");
+    expect((limited as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((limited as RateLimitedError).requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+    for (const number of ["12", "+19005550123"]) {
+      const err = await client.requestAuth(number).catch((e: unknown) => e);
+      expect(err, number).toBeInstanceOf(InvalidNumberError);
+    }
+    const bad = new VoiceOtpClient({ baseUrl: t.service.url, apiKey: "wrong-key-0123456789" });
+    await expect(bad.getChallenge("ch_x")).rejects.toBeInstanceOf(UnauthorizedError);
+    const missing = await client.getChallenge("ch_nope").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(VoiceOtpError);
+    expect(missing).toMatchObject({ status: 404, code: "not_found" });
+
+    t.simulator.setOutcome("+12125550181", API_ERRORS.invalidNumber);
+    const refused = (await client.requestAuth("+12125550181").catch((e: unknown) => e)) as CarrierError;
+    expect(refused).toBeInstanceOf(CarrierError);
+    expect(refused).toMatchObject({ carrier: "twilio", carrierCode: "21211", timedOut: false });
+    expect(refused.challengeId).toMatch(/^ch_/);
+    t.simulator.setOutcome("+12125550182", { kind: "api-timeout" });
+    const slow = (await client.requestAuth("+12125550182").catch((e: unknown) => e)) as CarrierError;
+    expect(slow).toBeInstanceOf(CarrierError);
+    expect(slow.timedOut).toBe(true);
+  });
+
+  it("replays a request with the same Idempotency-Key instead of calling twice", async () => {
+    const before = t.simulator.calls().length;
+    const first = await client.requestAuth("+12125550183", { idempotencyKey: "order-1" });
+    const again = await client.requestAuth("+12125550183", { idempotencyKey: "order-1" });
+    expect(again).toEqual(first);
+    expect(t.simulator.calls().length).toBe(before + 1);
+    const reused = await client.requestAuth("+12125550184", { idempotencyKey: "order-1" }).catch((e: unknown) => e);
+    expect(reused).toMatchObject({ status: 422, code: "idempotency_key_reused" });
+
+    // Two at once with one key: one call, one 409 for the request still in flight.
+    t.simulator.setOutcome("+12125550185", { kind: "answer", apiDelayMs: 300 });
+    const both = await Promise.allSettled([
+      client.requestAuth("+12125550185", { idempotencyKey: "order-2" }),
+      new Promise((r) => setTimeout(r, 100)).then(() => client.requestAuth("+12125550185", { idempotencyKey: "order-2" })),
+    ]);
+    expect(both[0].status).toBe("fulfilled");
+    expect(both[1]).toMatchObject({ status: "rejected", reason: { status: 409, code: "idempotency_in_flight" } });
+    expect(t.simulator.calls().filter((c) => c.to === "+12125550185")).toHaveLength(1);
+  });
+
+  it("retries a request whose answer was lost only when it carries an Idempotency-Key", async () => {
+    let dropped = 0;
+    // A transport that delivers the request but loses the first answer, as a dropped connection would.
+    const lossy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (dropped++ === 0) throw new TypeError("fetch failed", { cause: { code: "ECONNRESET" } });
+      return res;
+    };
+    const flaky = new VoiceOtpClient({ baseUrl: t.service.url, apiKey: API_KEY, fetch: lossy });
+    const challenge = await flaky.requestAuth("+12125550186", { idempotencyKey: "order-3" });
+    expect(t.simulator.calls().filter((c) => c.to === "+12125550186")).toHaveLength(1);
+    expect(challenge.number).toBe("+12125550186");
+
+    dropped = 0;
+    const err = await flaky.requestAuth("+12125550187").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(err).toMatchObject({ code: "network" });
+    // No key, no retry: exactly one call, even though the caller saw an error.
+    expect(t.simulator.calls().filter((c) => c.to === "+12125550187")).toHaveLength(1);
+  });
+
+  it("reports an unreachable service as ServiceUnavailableError after retrying reads", async () => {
+    const gone = new VoiceOtpClient({ baseUrl: "http://127.0.0.1:9", apiKey: API_KEY, retries: 1 });
+    await expect(gone.getChallenge("ch_x")).rejects.toMatchObject({ name: "ServiceUnavailableError", code: "network" });
+    await expect(gone.validateAuth({ id: "ch_x", code: "123456" })).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
