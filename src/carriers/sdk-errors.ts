@@ -18,7 +18,14 @@ export function sdkError(carrier: CarrierName, err: unknown, timeoutMs: number):
   if (typeof e.status === "number" && e.status >= 400) {
     // RestException {status, code, message, moreInfo}; TwilioServiceException {status, code, title, detail}.
     const code = e.code !== undefined && e.code !== null ? String(e.code) : `http_${e.status}`;
-    const text = [e.title, e.detail, e.message].find((v): v is string => typeof v === "string" && v.length > 0);
+    // twilio 6 makes a RestException even of a body that is not JSON (an HTML 502 from a
+    // proxy): no code, only its own placeholder message. That is not the carrier's API speaking.
+    const text = [e.title, e.detail, e.message].find(
+      (v): v is string => typeof v === "string" && v.length > 0 && !/^\[HTTP \d+\] Failed to execute request$/.test(v),
+    );
+    if (text === undefined && code.startsWith("http_")) {
+      return new CarrierError(carrier, "bad_response", code, `the ${carrier} API answered HTTP ${e.status} with something that is not its error format`, e.status);
+    }
     return new CarrierError(carrier, "rejected", code, maskNumbers(text ?? `HTTP ${e.status}`), e.status);
   }
   const code = typeof e.code === "string" ? e.code : undefined;

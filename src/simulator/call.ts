@@ -47,6 +47,9 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
       target = `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}`;
       signed = {};
     }
+    // Sign the URL as it goes on the wire: fetch escapes what the given URL left raw
+    // (' space |), and the service checks the signature against the target it received.
+    target = new URL(target).href;
     const res = await fetch(target, {
       method,
       headers: {

@@ -74,6 +74,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const outcomes = new Map<string, Outcome>();
   const records: CallRecord[] = [];
   const running = new Set<Promise<void>>();
+  // Calls whose run has finished, logger line included: waitForCall resolves only then,
+  // so a test that awaits it sees everything the call did (call.ended is set a few ticks earlier).
+  const finished = new WeakSet<CallRecord>();
   const held = new Set<Socket>();
   const updates = new EventEmitter().setMaxListeners(0);
   const closing = new AbortController();
@@ -175,6 +178,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       .finally(() => {
         running.delete(run);
         if (!closing.signal.aborted) opts.logger?.(`the phone heard: ${call.heard.join(" ") || "(nothing)"}`);
+        finished.add(call);
         updates.emit("change");
       });
     running.add(run);
@@ -227,7 +231,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     waitForCall(match, { timeoutMs = 10_000 } = {}) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const call = records.find((c) => matches(match, c) && c.ended);
+          const call = records.find((c) => matches(match, c) && finished.has(c));
           if (!call) return;
           cleanup();
           resolve(call);

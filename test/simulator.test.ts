@@ -1,0 +1,423 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Carrier } from "../src/carriers/carrier.js";
+import type { CallRecord, Flavor, Simulator } from "../src/simulator/index.js";
+import type { VoiceScript } from "../src/voice/script.types.js";
+import {
+  FROM,
+  carrierFor,
+  newAccount,
+  numberSource,
+  say,
+  sdkClient,
+  simulatorFor,
+  startFakeService,
+  type FakeService,
+  type ServiceRequest,
+} from "./helpers/carrier-world.js";
+import { ROOT } from "./helpers/process.js";
+
+const FLAVORS: Flavor[] = ["twilio", "signalwire"];
+const SID = { twilio: /^CA[0-9a-f]{32}$/, signalwire: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ };
+
+describe.each(FLAVORS)("the %s simulator", (flavor) => {
+  const account = newAccount(flavor);
+  const nextNumber = numberSource();
+  const logged: string[] = [];
+  let sim: Simulator;
+  let carrier: Carrier;
+  let svc: FakeService;
+  let routes = 0;
+
+  beforeAll(async () => {
+    sim = await simulatorFor(account, { logger: (line) => logged.push(line) });
+    carrier = carrierFor(account, sim.url);
+    svc = await startFakeService(carrier);
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await svc?.close();
+  });
+
+  /** A fresh path prefix per test, so each test's routes and requests are its own. */
+  const route = () => `/t${routes++}`;
+  const voiceRequests = (call: CallRecord) =>
+    svc.requests.filter((r) => !r.path.startsWith("/status") && (r.webhook.params.CallSid ?? r.query.CallSid) === call.sid);
+  const statusRequests = (call: CallRecord) =>
+    svc.requests.filter((r) => r.path.startsWith("/status") && (r.webhook.params.CallSid ?? r.query.CallSid) === call.sid);
+  const param = (r: ServiceRequest, name: string) => (r.method === "GET" ? r.query[name] : r.webhook.params[name]);
+
+  /** Places a call through the adapter whose voice webhook answers `script`. */
+  async function callWith(script: VoiceScript, opts: { to?: string; machineDetection?: boolean; at?: string } = {}) {
+    const at = opts.at ?? route();
+    svc.on(`${at}/voice`, () => script);
+    const placed = await carrier.placeCall({
+      to: opts.to ?? nextNumber(),
+      url: `${svc.url}${at}/voice?c=ch_${at.slice(1)}`,
+      statusCallback: `${svc.url}/status${at}`,
+      machineDetection: opts.machineDetection ?? false,
+    });
+    return sim.waitForCall(placed.callSid);
+  }
+
+  describe("create-call API", () => {
+    it("creates a call at the path the SDK uses and answers the call resource", async () => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("hello"), { kind: "hangup" }]);
+      const to = nextNumber();
+      const created = await sdkClient(account, sim.url).create({ to, from: FROM, url: `${svc.url}${at}/voice` });
+      expect(created.sid).toMatch(SID[flavor]);
+      expect(created).toMatchObject({ status: "queued", to, from: FROM });
+      const call = await sim.waitForCall({ sid: created.sid });
+      expect(call).toMatchObject({ to, from: FROM, url: `${svc.url}${at}/voice`, method: "POST", status: "completed" });
+    });
+
+    it.each(["/2010-04-01", "/api/laml/2010-04-01"])("accepts a raw form POST to %s/Accounts/{id}/Calls.json", async (prefix) => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("raw"), { kind: "hangup" }]);
+      const to = nextNumber();
+      const res = await fetch(`${sim.url}${prefix}/Accounts/${account.accountSid}/Calls.json`, {
+        method: "POST",
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${account.accountSid}:${account.authToken}`).toString("base64")}`,
+          "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ To: to, From: FROM, Url: `${svc.url}${at}/voice` }).toString(),
+      });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ status: "queued", to, from: FROM, account_sid: account.accountSid });
+      expect(body.sid).toMatch(SID[flavor]);
+      expect((await sim.waitForCall(body.sid as string)).heard).toEqual(["raw"]);
+    });
+
+    it("answers 404 with the carrier's error shape on an unknown path", async () => {
+      const res = await fetch(`${sim.url}/2010-04-01/Accounts/${account.accountSid}/Messages.json`, { method: "POST" });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ code: 20404, status: 404 });
+    });
+  });
+
+  describe("the call", () => {
+    it("fetches the voice URL with the standard parameters, signed with the carrier's header and key", async () => {
+      const call = await callWith([say("Hello."), { kind: "hangup" }]);
+      const [voice, ...more] = voiceRequests(call);
+      expect(more).toHaveLength(0);
+      expect(voice!.method).toBe("POST");
+      expect(voice!.webhook.params).toMatchObject({
+        CallSid: call.sid,
+        AccountSid: account.accountSid,
+        From: FROM,
+        To: call.to,
+        CallStatus: "in-progress",
+        Direction: "outbound-api",
+        ApiVersion: "2010-04-01",
+      });
+      expect(voice!.verified).toBe(true);
+      const own = flavor === "twilio" ? "x-twilio-signature" : "x-signalwire-signature";
+      const other = flavor === "twilio" ? "x-signalwire-signature" : "x-twilio-signature";
+      expect(voice!.webhook.headers[own]).toMatch(/^[A-Za-z0-9+/]{27}=$/);
+      expect(voice!.webhook.headers[other]).toBeUndefined();
+      // The simulator's own sign() is what it sent (tests elsewhere forge and replay with it).
+      const params = Object.fromEntries(Object.entries(voice!.webhook.params).map(([k, v]) => [k, String(v)]));
+      expect(sim.sign(voice!.webhook.url, params)).toEqual({
+        [flavor === "twilio" ? "X-Twilio-Signature" : "X-SignalWire-Signature"]: voice!.webhook.headers[own],
+      });
+    });
+
+    it(
+      flavor === "signalwire"
+        ? "signs with the signing key: a verifier keyed with the API token rejects the webhook"
+        : "signs with the auth token: a verifier keyed with another token rejects the webhook",
+      async () => {
+        const call = await callWith([say("Hello."), { kind: "hangup" }]);
+        const [voice] = voiceRequests(call);
+        expect(voice!.verified).toBe(true);
+        const wrong =
+          flavor === "signalwire"
+            ? carrierFor(account, sim.url, { signingKey: account.authToken })
+            : carrierFor(account, sim.url, { authToken: "0".repeat(32) });
+        expect(wrong.verifySignature(voice!.webhook)).toBe(false);
+        // And a tampered parameter breaks the real verifier too.
+        expect(carrier.verifySignature({ ...voice!.webhook, params: { ...voice!.webhook.params, To: "+14155550000" } })).toBe(false);
+      },
+    );
+
+    it.each(["POST", "GET"])("signs the URL as requested when the given Url needed escaping (%s)", async (method) => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("Escaped."), { kind: "hangup" }]);
+      const created = await sdkClient(account, sim.url).create({ to: nextNumber(), from: FROM, url: `${svc.url}${at}/voice?c=it's a|b`, method });
+      const call = await sim.waitForCall(created.sid);
+      const [voice] = voiceRequests(call);
+      expect(voice!.webhook.url).toContain("?c=it%27s%20a|b");
+      expect(voice!.verified).toBe(true);
+      expect(call.heard).toEqual(["Escaped."]);
+    });
+
+    it("sends initiated, ringing, in-progress and completed status callbacks in order, all signed", async () => {
+      const call = await callWith([say("Hello."), { kind: "hangup" }]);
+      const callbacks = statusRequests(call);
+      expect(callbacks.map((r) => r.webhook.params.CallStatus)).toEqual(["initiated", "ringing", "in-progress", "completed"]);
+      expect(callbacks.map((r) => r.webhook.params.SequenceNumber)).toEqual(["0", "1", "2", "3"]);
+      expect(callbacks.every((r) => r.verified && r.method === "POST")).toBe(true);
+      expect(callbacks[0]!.webhook.params).toMatchObject({ CallSid: call.sid, AccountSid: account.accountSid, To: call.to, From: FROM });
+      expect(callbacks[3]!.webhook.params.CallDuration).toMatch(/^\d+$/);
+      expect(call.events.map((e) => e.status)).toEqual(["queued", "initiated", "ringing", "in-progress", "completed"]);
+    });
+
+    it.each([
+      ["only completed", ["completed"]],
+      ["no StatusCallbackEvent at all", undefined],
+    ])("with %s, sends only the final status callback", async (_, events) => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("Hi."), { kind: "hangup" }]);
+      const created = await sdkClient(account, sim.url).create({
+        to: nextNumber(),
+        from: FROM,
+        url: `${svc.url}${at}/voice`,
+        statusCallback: `${svc.url}/status${at}`,
+        ...(events ? { statusCallbackEvent: events } : {}),
+      });
+      const call = await sim.waitForCall(created.sid);
+      expect(statusRequests(call).map((r) => r.webhook.params.CallStatus)).toEqual(["completed"]);
+      expect(statusRequests(call)[0]!.verified).toBe(true);
+    });
+
+    it("uses GET when asked: parameters in the query string, signature over the full URL", async () => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("Got it by GET."), { kind: "hangup" }]);
+      const created = await sdkClient(account, sim.url).create({
+        to: nextNumber(),
+        from: FROM,
+        url: `${svc.url}${at}/voice?c=ch_get`,
+        method: "GET",
+        statusCallback: `${svc.url}/status${at}`,
+        statusCallbackMethod: "GET",
+        statusCallbackEvent: ["initiated", "completed"],
+      });
+      const call = await sim.waitForCall(created.sid);
+      expect(call.heard).toEqual(["Got it by GET."]);
+      const [voice] = voiceRequests(call);
+      const callbacks = statusRequests(call);
+      expect(callbacks.map((r) => r.query.CallStatus)).toEqual(["initiated", "completed"]);
+      for (const r of [voice!, ...callbacks]) {
+        expect(r.method).toBe("GET");
+        expect(r.verified).toBe(true);
+        expect(r.webhook.params).toEqual({});
+        // Without its query string the signature no longer matches: it covers the whole URL.
+        expect(carrier.verifySignature({ ...r.webhook, url: r.webhook.url.split("?")[0]! })).toBe(false);
+      }
+      expect(voice!.query).toMatchObject({ c: "ch_get", CallSid: call.sid, To: call.to, From: FROM, CallStatus: "in-progress" });
+    });
+
+    it("auto: presses the one digit a Gather prompt names, and posts it to the action", async () => {
+      const at = route();
+      svc.on(`${at}/gate`, (r) =>
+        param(r, "Digits") === "7"
+          ? [{ kind: "say", parts: [{ text: "Your code is" }, { digit: "4" }, { breakMs: 300 }, { digit: "2" }], language: "en-US" }, { kind: "hangup" }]
+          : [say("Wrong key."), { kind: "hangup" }],
+      );
+      const call = await callWith(
+        [
+          { kind: "gather", action: `${svc.url}${at}/gate`, method: "POST", numDigits: 1, timeoutSeconds: 5, children: [say("Press 7 to hear your code.")] },
+          say("We did not hear the key."),
+          { kind: "hangup" },
+        ],
+        { at },
+      );
+      expect(call.keysPressed).toEqual(["7"]);
+      const gate = svc.requests.find((r) => r.path === `${at}/gate`);
+      expect(gate?.verified).toBe(true);
+      expect(gate?.webhook.params).toMatchObject({ Digits: "7", CallSid: call.sid });
+      expect(call.heard).toEqual(["Press 7 to hear your code.", "Your code is 4 2"]);
+    });
+
+    it("auto: presses nothing while a prompt reads several digits, and the call carries on with the next verb", async () => {
+      const call = await callWith([
+        { kind: "gather", action: `${svc.url}/never`, method: "POST", numDigits: 1, timeoutSeconds: 5, children: [say("Your code is 4 2 9. Press 1 to repeat.")] },
+        say("Goodbye."),
+        { kind: "hangup" },
+      ]);
+      expect(call.keysPressed).toEqual([]);
+      expect(call.heard).toEqual(["Your code is 4 2 9. Press 1 to repeat.", "Goodbye."]);
+      expect(svc.requests.some((r) => r.path === "/never")).toBe(false);
+    });
+
+    it("presses an explicit list of keys, one per Gather (\"\" for none), and follows Redirect", async () => {
+      const at = route();
+      const to = nextNumber();
+      sim.setOutcome(to, { kind: "answer", keys: ["3", "", "9"] });
+      const gather = (action: string, prompt: string): VoiceScript[number] => ({
+        kind: "gather",
+        action: `${svc.url}${at}${action}`,
+        method: "POST",
+        numDigits: 1,
+        timeoutSeconds: 5,
+        children: [say(prompt)],
+      });
+      svc.on(`${at}/one`, (r) => [say(`got ${param(r, "Digits")}`), gather("/two", "Second prompt."), say("no key"), { kind: "redirect", url: `${svc.url}${at}/three`, method: "POST" }]);
+      svc.on(`${at}/three`, () => [gather("/four", "Third prompt.")]);
+      svc.on(`${at}/four`, (r) => [say(`got ${param(r, "Digits")}`), { kind: "hangup" }]);
+      const call = await callWith([gather("/one", "First prompt.")], { to, at });
+      expect(call.keysPressed).toEqual(["3", "9"]);
+      expect(call.heard).toEqual(["First prompt.", "got 3", "Second prompt.", "no key", "Third prompt.", "got 9"]);
+      expect(voiceRequests(call).map((r) => r.path)).toEqual([`${at}/voice`, `${at}/one`, `${at}/three`, `${at}/four`]);
+      expect(voiceRequests(call).every((r) => r.verified)).toBe(true);
+      expect(svc.requests.some((r) => r.path === `${at}/two`)).toBe(false);
+    });
+
+    it("voicemail presses nothing and, with machine detection, the webhook sees AnsweredBy=machine_start", async () => {
+      const at = route();
+      const to = nextNumber();
+      sim.setOutcome(to, { kind: "voicemail" });
+      const call = await callWith(
+        [
+          { kind: "gather", action: `${svc.url}${at}/gate`, method: "POST", numDigits: 1, timeoutSeconds: 5, children: [say("Press 5 to hear your code.")] },
+          say("Goodbye."),
+          { kind: "hangup" },
+        ],
+        { to, at, machineDetection: true },
+      );
+      expect(call.machineDetection).toBe(true);
+      expect(call.keysPressed).toEqual([]);
+      expect(call.heard).toEqual(["Press 5 to hear your code.", "Goodbye."]);
+      expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBe("machine_start");
+      expect(svc.requests.some((r) => r.path === `${at}/gate`)).toBe(false);
+    });
+
+    it.each([
+      ["with machine detection, a person answering gives AnsweredBy=human", true, "human"],
+      ["without machine detection, there is no AnsweredBy", false, undefined],
+    ])("%s", async (_, machineDetection, answeredBy) => {
+      const call = await callWith([say("Hi."), { kind: "hangup" }], { machineDetection });
+      expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBe(answeredBy);
+      expect(call.answeredBy).toBe(answeredBy);
+    });
+
+    it("Hangup ends the call: nothing after it is said", async () => {
+      const call = await callWith([say("One."), { kind: "hangup" }, say("Never said.")]);
+      expect(call.heard).toEqual(["One."]);
+      expect(call.status).toBe("completed");
+      expect(call.webhookErrors).toEqual([]);
+      expect(statusRequests(call).at(-1)!.webhook.params.CallStatus).toBe("completed");
+    });
+
+    it.each([
+      ["answers 500", { status: 500, body: "oops" }, /HTTP 500/],
+      ["answers invalid XML", { status: 200, body: "<Response><Say>unclosed</Response>", contentType: "text/xml" }, /closes <Say>/],
+      ["answers a root other than <Response>", { status: 200, body: "<Html><Say>hi</Say></Html>", contentType: "text/xml" }, /not <Response>/],
+    ])("a webhook that %s is recorded in webhookErrors and ends the call", async (_, reply, error) => {
+      const at = route();
+      svc.on(`${at}/voice`, () => reply);
+      const placed = await carrier.placeCall({
+        to: nextNumber(),
+        url: `${svc.url}${at}/voice`,
+        statusCallback: `${svc.url}/status${at}`,
+        machineDetection: false,
+      });
+      const call = await sim.waitForCall(placed.callSid);
+      expect(call.webhookErrors).toHaveLength(1);
+      expect(call.webhookErrors[0]).toMatch(error);
+      expect(call.heard).toEqual(["We are sorry, an application error has occurred. Goodbye."]);
+      expect(voiceRequests(call)).toHaveLength(1);
+      expect(call.status).toBe("completed");
+      expect(statusRequests(call).at(-1)!.webhook.params.CallStatus).toBe("completed");
+    });
+
+    it.each(["busy", "no-answer", "failed"] as const)("%s: that final status callback and no voice webhook", async (kind) => {
+      const at = route();
+      const to = nextNumber();
+      sim.setOutcome(to, { kind });
+      let fetched = false;
+      svc.on(`${at}/voice`, () => ((fetched = true), [say("never")]));
+      const call = await callWith([], { to, at });
+      expect(fetched).toBe(false);
+      expect(call.requests.filter((r) => r.kind === "voice")).toEqual([]);
+      expect(call.status).toBe(kind);
+      expect(call.heard).toEqual([]);
+      expect(statusRequests(call).map((r) => r.webhook.params.CallStatus)).toEqual(["initiated", "ringing", kind]);
+      expect(statusRequests(call).every((r) => r.verified)).toBe(true);
+    });
+
+    it("keeps what the phone heard in order and tells the logger", async () => {
+      const call = await callWith([
+        say("Hello & welcome <friend>."),
+        { kind: "pause", seconds: 1 },
+        { kind: "say", parts: [{ text: "Your code is" }, { digit: "8" }, { digit: "1" }], language: "en-US", voice: "Polly.Joanna" },
+        say("Goodbye."),
+        { kind: "hangup" },
+      ]);
+      expect(call.heard).toEqual(["Hello & welcome <friend>.", "Your code is 8 1", "Goodbye."]);
+      expect(logged).toContain("the phone heard: Hello & welcome <friend>. Your code is 8 1 Goodbye.");
+    });
+  });
+});
+
+describe.each(FLAVORS)("npm run simulator (%s)", (flavor) => {
+  it("prints the variables that point a service at it, carries a call, and exits 0 on SIGTERM", async () => {
+    const signingKey = flavor === "signalwire" ? "PSK_smoke_signing_key" : undefined;
+    const child = spawn(`${ROOT}node_modules/.bin/tsx`, ["src/simulator/main.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        SIMULATOR_FLAVOR: flavor,
+        SIMULATOR_PORT: "0",
+        ...(signingKey ? { SIMULATOR_SIGNING_KEY: signingKey } : {}),
+        SIMULATOR_OUTCOMES: "+14155550199=busy",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    const seen: Array<{ re: RegExp; resolve: () => void }> = [];
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      for (const w of [...seen]) if (w.re.test(out)) (seen.splice(seen.indexOf(w), 1), w.resolve());
+    });
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const waitFor = (re: RegExp) =>
+      re.test(out)
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            seen.push({ re, resolve });
+            void exited.then((code) => reject(new Error(`exited ${code}; stdout:\n${out}\nstderr:\n${err}`)));
+          });
+
+    let svc: FakeService | undefined;
+    try {
+      await waitFor(/_API_BASE_URL=\S+\n/);
+      const env = Object.fromEntries([...out.matchAll(/^([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      expect(env.CARRIER).toBe(flavor);
+      const baseUrl = flavor === "twilio" ? env.TWILIO_API_BASE_URL! : env.SIGNALWIRE_API_BASE_URL!;
+      // A real port, not the 0 it was asked for.
+      expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:(?!0$)\d+$/);
+      expect(out).toContain(`${flavor} simulator listening on ${baseUrl}`);
+      const account =
+        flavor === "twilio"
+          ? { flavor, accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, signingKey: env.TWILIO_AUTH_TOKEN! }
+          : { flavor, accountSid: env.SIGNALWIRE_PROJECT!, authToken: env.SIGNALWIRE_TOKEN!, signingKey: env.SIGNALWIRE_SIGNING_KEY! };
+      expect(account.signingKey).toBe(signingKey ?? account.authToken);
+      const carrier = carrierFor(account, baseUrl);
+      svc = await startFakeService(carrier);
+      svc.on("/voice", () => [say("Smoke test."), { kind: "hangup" }]);
+
+      const placed = await carrier.placeCall({ to: "+14155550100", url: `${svc.url}/voice`, statusCallback: `${svc.url}/status`, machineDetection: false });
+      expect(placed.callSid).toMatch(SID[flavor]);
+      await waitFor(/the phone heard: Smoke test\./);
+      expect(svc.requests.find((r) => r.path === "/voice")?.verified).toBe(true);
+
+      // SIMULATOR_OUTCOMES scripts a number.
+      await carrier.placeCall({ to: "+14155550199", url: `${svc.url}/voice`, statusCallback: `${svc.url}/status`, machineDetection: false });
+      await waitFor(/the phone heard: \(nothing\)/);
+      expect(svc.requests.filter((r) => r.path === "/status").map((r) => r.webhook.params.CallStatus)).toContain("busy");
+
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await svc?.close();
+    }
+  });
+});
