@@ -221,7 +221,7 @@ describe("npm run keys", () => {
     try {
       const env = { DATA_DIR: dir };
       const run = async (...args: string[]) => {
-        const p = runScript("src/cli/keys.ts", env, args);
+        const p = runScript("src/cli/main.ts", env, ["keys", ...args]);
         const code = await p.exited;
         return { code, stdout: p.stdout(), stderr: p.stderr() };
       };

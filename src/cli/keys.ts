@@ -1,60 +1,54 @@
-// `npm run keys -- create NAME [--rate-per-minute N] | list | revoke NAME`
-// Manages the API keys kept in the database. With the embedded PGlite, stop the
-// service first (one process per DATA_DIR); on PostgreSQL it runs beside it.
-import "dotenv/config";
-import { ConfigError, loadConfig } from "../config.js";
+import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/open.js";
-import { createKey, KeyError, listKeys, revokeKey } from "../keys/api-keys.js";
+import { createKey, listKeys, revokeKey } from "../keys/api-keys.js";
+import { UsageError } from "./usage.js";
 
-const USAGE = "usage: npm run keys -- create NAME [--rate-per-minute N] | list | revoke NAME";
+export const KEYS_HELP = `usage: voice-otp keys create NAME [--rate-per-minute N]
+       voice-otp keys list
+       voice-otp keys revoke NAME
 
-function fail(message: string): never {
-  console.error(`voice-otp keys: ${message}`);
-  process.exit(1);
-}
+Manages the API keys kept in the database (besides API_KEYS). A new key is shown
+once, at creation; only its hash is stored. Revoking takes effect at once on every
+instance. With the embedded PGlite, stop the service first (one process per
+DATA_DIR); on PostgreSQL it runs beside the service.`;
 
-const [command, ...args] = process.argv.slice(2);
-if (!command || !["create", "list", "revoke"].includes(command)) fail(USAGE);
-
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (err) {
-  fail(err instanceof ConfigError ? `configuration error: ${err.message}` : String(err));
-}
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
-  fail(err.message),
-);
-
-try {
+export async function keysCommand(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (!command || !["create", "list", "revoke"].includes(command)) throw new UsageError(KEYS_HELP);
+  let ratePerMinute: number | undefined;
   if (command === "create") {
-    const name = args[0];
-    if (!name || name.startsWith("--")) fail(USAGE);
-    const rateAt = args.indexOf("--rate-per-minute");
-    let ratePerMinute: number | undefined;
-    if (rateAt >= 0) {
-      ratePerMinute = Number(args[rateAt + 1]);
-      if (!Number.isInteger(ratePerMinute) || ratePerMinute < 1) fail("--rate-per-minute takes a whole number of requests, at least 1");
+    if (!rest[0] || rest[0].startsWith("--")) throw new UsageError("keys create needs a NAME");
+    const at = rest.indexOf("--rate-per-minute");
+    if (at >= 0) {
+      ratePerMinute = Number(rest[at + 1]);
+      if (!Number.isInteger(ratePerMinute) || ratePerMinute < 1) {
+        throw new UsageError("--rate-per-minute takes a whole number of requests, at least 1");
+      }
     }
-    const created = await createKey(database, name, { ratePerMinute, now: new Date() });
-    console.log(`created API key "${created.name}"${ratePerMinute ? ` (${ratePerMinute} requests per minute)` : ""}.`);
-    console.log("It is shown only this once; store it now:");
-    console.log(created.key);
-  } else if (command === "list") {
-    const keys = await listKeys(database);
-    if (keys.length === 0) console.log("no keys in the database (keys from API_KEYS are not listed)");
-    for (const k of keys) {
-      const rate = k.ratePerMinute ? `${k.ratePerMinute}/min` : "default rate";
-      const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
-      console.log(`${k.name}\t${state}\t${rate}\tcreated ${k.createdAt.toISOString()}`);
-    }
-  } else {
-    const name = args[0] ?? fail(USAGE);
-    if (!(await revokeKey(database, name, new Date()))) fail(`no active key named "${name}"`);
-    console.log(`revoked "${name}": it stops working at once on every instance`);
   }
-} catch (err) {
-  fail(err instanceof KeyError ? err.message : (err as Error).message);
-} finally {
-  await database.close();
+  if (command === "revoke" && !rest[0]) throw new UsageError("keys revoke needs the NAME of a key");
+
+  const config = loadConfig(process.env);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    if (command === "create") {
+      const created = await createKey(database, rest[0]!, { ratePerMinute, now: new Date() });
+      console.log(`created API key "${created.name}"${ratePerMinute ? ` (${ratePerMinute} requests per minute)` : ""}.`);
+      console.log("It is shown only this once; store it now:");
+      console.log(created.key);
+    } else if (command === "list") {
+      const keys = await listKeys(database);
+      if (keys.length === 0) console.log("no keys in the database (keys from API_KEYS are not listed)");
+      for (const k of keys) {
+        const rate = k.ratePerMinute ? `${k.ratePerMinute}/min` : "default rate";
+        const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
+        console.log(`${k.name}\t${state}\t${rate}\tcreated ${k.createdAt.toISOString()}`);
+      }
+    } else {
+      if (!(await revokeKey(database, rest[0]!, new Date()))) throw new Error(`no active key named "${rest[0]}"`);
+      console.log(`revoked "${rest[0]}": it stops working at once on every instance`);
+    }
+  } finally {
+    await database.close();
+  }
 }

@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runScript } from "./helpers/process.js";
+import { API_KEY, codeHeard, startTestService, type TestService } from "./helpers/service.js";
+
+const CLI = "src/cli/main.ts";
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const p = runScript(CLI, env, args);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+describe("the voice-otp command line", () => {
+  it("explains every command with --help, and refuses unknown ones", async () => {
+    const top = await run(["--help"]);
+    expect(top.code).toBe(0);
+    for (const command of ["serve", "migrate", "keys", "simulate", "call"]) {
+      expect(top.stdout).toContain(command);
+      const help = await run([command, "--help"]);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^usage: voice-otp ${command}`));
+    }
+    const unknown = await run(["dance"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^voice-otp: unknown command "dance"/);
+    const noName = await run(["keys", "create"]);
+    expect(noName.code).toBe(1);
+    expect(noName.stderr).toBe("voice-otp: keys create needs a NAME\n");
+    const badConfig = await run(["migrate"], { OTP_LENGTH: "3" });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr).toMatch(/^voice-otp: configuration error: OTP_LENGTH:/);
+  }, 60_000);
+
+  it("migrates a fresh data directory", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "voice-otp-cli-"));
+    try {
+      const res = await run(["migrate"], { DATA_DIR: dir });
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe(`voice-otp: migrations applied (PGlite in ${dir})\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  describe("call", () => {
+    let t: TestService;
+    beforeAll(async () => {
+      t = await startTestService({ db: "pglite", carrier: "twilio" });
+    });
+    afterAll(() => t?.close());
+
+    it("requests a call, takes the code heard on stdin, and reports the verdict", async () => {
+      const p = runScript(CLI, { VOICE_OTP_URL: t.service.url, VOICE_OTP_API_KEY: API_KEY }, ["call", "(212) 555-0190"]);
+      await p.waitFor(/^calling \+12125550190 \(challenge ch_/);
+      const call = await t.simulator.waitForCall({ to: "+12125550190" });
+      const code = codeHeard(call.heard);
+      await p.waitFor(/code heard: $/);
+      p.child.stdin!.write(`${code === "000000" ? "111111" : "000000"}\n`);
+      await p.waitFor(/denied: incorrect \(4 attempts left\)/);
+      p.child.stdin!.write(`${code}\n`);
+      await p.waitFor(/approved: the number is verified/);
+      expect(await p.exited).toBe(0);
+    }, 60_000);
+
+    it("fails with the service's error and a non-zero exit", async () => {
+      const res = await run(["call", "+19005550123", "--url", t.service.url, "--key", API_KEY]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/^voice-otp: destination_not_allowed: number: numbers starting \+1900 are blocked/);
+      const noKey = await run(["call", "+12125550191", "--url", t.service.url]);
+      expect(noKey.code).toBe(1);
+      expect(noKey.stderr).toMatch(/unauthorized/);
+    }, 60_000);
+  });
+});
+
+describe("the built package", () => {
+  it("exports the client as voice-otp/client with declarations, and the voice-otp bin runs", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { readFile } = await import("node:fs/promises");
+    const exec = promisify(execFile);
+    const { ROOT } = await import("./helpers/process.js");
+    await exec(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
+
+    const { stdout } = await exec(
+      process.execPath,
+      ["--input-type=module", "-e", "const m = await import('voice-otp/client'); console.log(Object.keys(m).sort().join(','))"],
+      { cwd: ROOT },
+    );
+    expect(stdout.trim().split(",")).toEqual(
+      expect.arrayContaining(["VoiceOtpClient", "RateLimitedError", "InvalidNumberError", "UnauthorizedError", "CarrierError", "ServiceUnavailableError"]),
+    );
+    expect(await readFile(join(ROOT, "dist/client/index.d.ts"), "utf8")).toContain("export declare class VoiceOtpClient");
+    // No runtime dependencies: the built client imports only itself.
+    for (const file of ["index.js", "errors.js"]) {
+      const js = await readFile(join(ROOT, "dist/client", file), "utf8");
+      for (const m of js.matchAll(/from\s+["']([^"']+)["']/g)) expect(m[1]).toMatch(/^\.\/[\w-]+\.js$/);
+    }
+    const help = await exec(process.execPath, [join(ROOT, "dist/cli/main.js"), "--help"], { cwd: ROOT });
+    expect(help.stdout).toMatch(/^usage: voice-otp <command>/);
+  }, 120_000);
+});
