@@ -1,34 +1,51 @@
-# voice-otp: the service, run from its TypeScript sources with tsx (a runtime
-# dependency in package.json), on Node 20.
+# voice-otp on Node 20: TypeScript compiled in a build stage, run as plain JavaScript.
 #
 #   docker build -t voice-otp .
-#   docker run -p 3000:3000 --env-file .env -v voice-otp-data:/data voice-otp
+#   docker run --env-file .env -p 3000:3000 -v voice-otp-data:/data voice-otp
 #
 # NODE_ENV=production is baked in: the service refuses to start without API_KEYS,
-# SECRET_KEY, PUBLIC_BASE_URL and real carrier credentials (see README.md).
+# SECRET_KEY, an https PUBLIC_BASE_URL and real carrier credentials (see README.md).
+#
+# test/docker-runtime.test.ts interprets this file (no Docker engine is needed):
+# it replays each stage in a temporary directory and starts the runtime stage's CMD.
+# It knows a small set of RUN commands and fails on any other, so a new one needs a
+# matching step there.
 
-# ---- dependencies: production packages only (tsx is one of them) -------------
+# ---- build: all dependencies, then tsc → dist/ ----------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig*.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- deps: production dependencies only (no tsx, typescript, vitest, drizzle-kit)
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
- && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# ---- runtime -----------------------------------------------------------------
-FROM node:20-bookworm-slim
+# ---- runtime -------------------------------------------------------------------
+FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     PORT=3000 \
     HOST=0.0.0.0
 WORKDIR /app
 
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --chown=node:node package.json package-lock.json tsconfig.json ./
-COPY --chown=node:node drizzle ./drizzle
-COPY --chown=node:node src ./src
+# The application files stay owned by root: the service user can read them but not
+# change them. package.json carries "type": "module", which dist/*.js need. The
+# migrations in drizzle/ are found next to dist/ and applied by the service itself
+# at startup (under an advisory lock on PostgreSQL), so no separate migrate step runs.
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY drizzle ./drizzle
+COPY package.json ./
 
-# The embedded PGlite database (when DATABASE_URL is unset) lives in DATA_DIR.
-# One running container per volume: the service holds a lock file there.
+# The embedded PGlite database (when DATABASE_URL is unset) lives in DATA_DIR, the
+# only place the service writes. One running container per volume: the service
+# holds a lock file there.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 
@@ -39,6 +56,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-# One node process as PID 1 (no npm or tsx CLI wrapper in between), so SIGTERM
-# reaches the service's own graceful shutdown.
-CMD ["node", "--import", "tsx", "src/server.ts"]
+# One node process as PID 1 (no npm wrapper in between), so SIGTERM reaches the
+# service's own graceful shutdown. Migrations run inside this process before it listens.
+CMD ["node", "dist/server.js"]
