@@ -127,6 +127,9 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every variable the service reads (documented in .env.example and the README). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export interface TwilioSettings {
   accountSid: string;
   authToken: string;

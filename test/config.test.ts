@@ -67,3 +67,19 @@ describe("configuration", () => {
     expect(loadConfig({ API_KEYS: ` ${"a".repeat(16)} , ${"b".repeat(20)} ` }).apiKeys).toEqual(["a".repeat(16), "b".repeat(20)]);
   });
 });
+
+describe("documentation of the configuration", () => {
+  it("lists every variable in .env.example and in the README's table", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { ENV_VARIABLES } = await import("../src/config.js");
+    const example = await readFile(new URL("../.env.example", import.meta.url), "utf8");
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const documented = new Set([...example.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const table = new Set([...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+    for (const name of ENV_VARIABLES) {
+      expect(documented, `.env.example lacks ${name}`).toContain(name);
+      expect(table, `README table lacks ${name}`).toContain(name);
+    }
+    for (const name of documented) expect(ENV_VARIABLES, `.env.example documents unknown ${name}`).toContain(name);
+  });
+});
