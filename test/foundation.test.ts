@@ -52,6 +52,11 @@ describe.each(await databaseKinds())("service foundation on %s", (db) => {
   it("carries a request id on every response", async () => {
     const given = await t.api("GET", "/healthz", undefined, { headers: { "x-request-id": "abc-123" } });
     expect(given.headers.get("x-request-id")).toBe("abc-123");
+    const logged = t.logLines.map((l) => JSON.parse(l)).filter((l) => l.reqId === "abc-123");
+    expect(logged).toEqual([expect.objectContaining({ method: "GET", path: "/healthz", status: 200, msg: "request" })]);
+    // An id that could forge log lines is replaced, not echoed.
+    const hostile = await t.api("GET", "/healthz", undefined, { headers: { "x-request-id": "x\"}{\"level\":60" } });
+    expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const made = await t.api("GET", "/healthz");
     expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
