@@ -9,7 +9,7 @@ import type { Database } from "./db/open.js";
 import type { ChallengeDeps } from "./otp/challenges.js";
 import type { Clock } from "./otp/clock.js";
 import type { CodeKeys } from "./otp/codes.js";
-import { apiKeyAuth, type KeyIdentity } from "./http/auth.js";
+import { apiKeyAuth, requestRate, type KeyIdentity } from "./http/auth.js";
 import { idempotency } from "./http/idempotency.js";
 import { AppError, handleError, sendError } from "./http/errors.js";
 import { challengeRoutes } from "./http/routes/challenges.js";
@@ -89,10 +89,12 @@ export function createApp(deps: AppDeps) {
   app.route("/", webhookRoutes(deps));
 
   const auth = apiKeyAuth(deps);
-  app.use("/request-auth", auth);
+  const rate = requestRate(deps);
+  app.use("/request-auth", auth, rate);
   app.use("/request-auth", idempotency(deps));
+  // validate-auth counts the key's request inside its one statement.
   app.use("/validate-auth", auth);
-  app.use("/challenges/*", auth);
+  app.use("/challenges/*", auth, rate);
   app.route("/", requestAuthRoutes(deps));
   app.route("/", validateAuthRoutes(deps));
   app.route("/", challengeRoutes(deps));

@@ -11,7 +11,10 @@ export function createLogger(opts: { level: string; pretty: boolean; destination
       ? { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss", ignore: "pid,hostname" } }
       : undefined,
   };
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  if (opts.destination) return pino(options, opts.destination);
+  if (opts.pretty) return pino(options);
+  // Asynchronous writes: a log line never blocks a request on stdout. Exits flush first (server.ts).
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
 
 export type { Logger };

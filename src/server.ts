@@ -18,8 +18,7 @@ const logger = createLogger({ level: config.logLevel, pretty: !config.production
 const service = await startService({ config, logger }).catch((err: Error) => {
   // Startup failures are the operator's to fix: one clear line, no stack.
   logger.fatal(`cannot start: ${err.message}`);
-  logger.flush?.();
-  process.exit(1);
+  return exitAfterFlush(1);
 });
 
 let stopping = false;
@@ -33,12 +32,23 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     service.close(8000).then(
       () => {
         logger.info("stopped");
-        process.exit(0);
+        void exitAfterFlush(0);
       },
       (err: Error) => {
         logger.error({ err }, "error during shutdown");
-        process.exit(1);
+        void exitAfterFlush(1);
       },
     );
   });
+}
+
+/**
+ * Log lines are written asynchronously; the last ones must reach stdout before the
+ * exit. The promise never settles, so nothing runs after it.
+ */
+function exitAfterFlush(code: number): Promise<never> {
+  logger.flush(() => process.exit(code));
+  // Should the flush never call back, exit anyway.
+  setTimeout(() => process.exit(code), 1000);
+  return new Promise<never>(() => {});
 }

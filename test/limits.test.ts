@@ -126,6 +126,14 @@ describe.each(await databaseKinds())("abuse limits on %s", (db: DbKind) => {
 
     s.advance(60_000);
     expect((await s.on(1).api("GET", "/challenges/ch_unknown")).status).toBe(404);
+
+    // validate-auth counts the request inside its own statement: the same budget holds.
+    s.advance(60_000);
+    const checks = await parallel(12, (i) =>
+      s.on(i).api("POST", "/validate-auth", { number: "+12125550199", auth_code: "123456" }),
+    );
+    expect(checks.filter((r) => r.status === 403 && r.body.reason === "no_pending_challenge")).toHaveLength(5);
+    expect(limited(checks, "requests_per_key_per_minute")).toHaveLength(7);
   });
 
   it("locks validation for a number after too many wrong codes in a day", async () => {

@@ -4,6 +4,7 @@ import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCo
 import type { Clock } from "./clock.js";
 import type { Limits } from "../config.js";
 import { checkCallLimits, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
+import { countingCte, refusal, type Admission } from "../limits/request-rate.js";
 
 /**
  * The challenge lifecycle. Every guarantee (one pending challenge per number,
@@ -100,7 +101,9 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
 export type CheckResult =
   | { kind: "approved"; id: string }
   | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
-  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 };
+  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 }
+  /** The caller's request budget (counted in the same statement) is spent; nothing was checked. */
+  | { kind: "rate_limited"; retryAfterSeconds: number };
 
 /**
  * Checks a guess against the latest challenge of a number (or a given id) in one
@@ -116,6 +119,8 @@ export async function checkCode(
   deps: ChallengeDeps,
   target: { number: string } | { id: string },
   guess: string,
+  /** Counts the request against its API key's budget in this same statement. */
+  admit?: Admission,
 ): Promise<CheckResult> {
   const { database, keys, clock } = deps;
   const lockMax = deps.limits.failedValidationsPerNumberPerDay;
@@ -124,8 +129,12 @@ export async function checkCode(
   const mac = macCode(keys, guess);
   const which = "id" in target ? sql`l.id = ${target.id}` : sql`l.number = ${target.number}`;
   const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
+  // Without an admission to count, a constant stands in for the hit count.
+  const hit = admit ? sql`${countingCte(admit)},` : sql`hit as (select 0 as hits),`;
+  const admitted = sql`(select hits from hit) <= ${admit?.perMinute ?? 0}`;
   const [row] = await database.rows<{
-    id: string;
+    hits: number;
+    id: string | null;
     prior_status: string;
     others: number;
     new_status: string | null;
@@ -133,7 +142,7 @@ export async function checkCode(
     failures: number | null;
     max_attempts: number;
   }>(sql`
-    with latest as (
+    with ${hit} latest as (
       select l.id, l.status, l.max_attempts,
              (select coalesce(sum(o.failures), 0) from challenges o
               where o.number = l.number and o.id <> l.id and o.created_at > ${dayAgo})::int as others
@@ -153,14 +162,16 @@ export async function checkCode(
         ended_at = case when ${ends} then ${now} else null end
       from latest
       where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
-        and latest.others + c.failures < ${lockMax}
+        and latest.others + c.failures < ${lockMax} and ${admitted}
       returning c.status, c.attempts, c.failures
     )
-    select latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
+    select (select hits from hit) as hits, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
            upd.status as new_status, upd.attempts, upd.failures
-    from latest left join upd on true`);
+    from (select 1) as one left join latest on true left join upd on true`);
 
-  if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+  const wait = admit && row ? refusal(admit, Number(row.hits)) : null;
+  if (wait !== null) return { kind: "rate_limited", retryAfterSeconds: wait };
+  if (!row?.id) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
   switch (row.new_status) {
     case "approved":
       return { kind: "approved", id: row.id };

@@ -3,6 +3,7 @@ import type { AppDeps, AppEnv } from "../../app.js";
 import { checkCode } from "../../otp/challenges.js";
 import { parsePhone } from "../../phone.js";
 import { readBody } from "../body.js";
+import { keyRateLimited } from "../auth.js";
 import { AppError } from "../errors.js";
 import { validateAuthBody } from "../schemas.js";
 
@@ -26,7 +27,9 @@ export function validateAuthRoutes(deps: AppDeps) {
       if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
       target = { number: parsed.phone.e164 };
     }
-    const result = await checkCode(deps.otp, target, body.auth_code);
+    const admission = c.get("apiKey").admission;
+    const result = await checkCode(deps.otp, target, body.auth_code, admission);
+    if (result.kind === "rate_limited") throw keyRateLimited(deps, admission, result.retryAfterSeconds);
     deps.metrics.validations.inc({ result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {
       c.get("log").info({ challenge: result.id }, "code approved");
