@@ -1,9 +1,8 @@
 import type { SignalWireSettings } from "../config.js";
-import { CarrierError, type Carrier, type PlaceCallRequest, type WebhookRequest } from "./carrier.js";
-import { sdkError } from "./sdk-errors.js";
+import type { Carrier, PlaceCallRequest, WebhookRequest } from "./carrier.js";
+import { createCall } from "./create-call.js";
 import { RestClient } from "./signalwire-sdk.js";
 import type { CarrierOptions } from "./twilio.js";
-import { RING_SECONDS, STATUS_EVENTS } from "./twilio.js";
 import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
 
 type RequestOptions = Record<string, unknown>;
@@ -31,28 +30,8 @@ export function createSignalWireCarrier(settings: SignalWireSettings, opts: Carr
 
   return {
     name,
-    async placeCall(req: PlaceCallRequest) {
-      let call;
-      try {
-        call = await client.calls.create({
-          to: req.to,
-          from: settings.from,
-          url: req.url,
-          method: "POST",
-          statusCallback: req.statusCallback,
-          statusCallbackMethod: "POST",
-          statusCallbackEvent: [...STATUS_EVENTS],
-          timeout: RING_SECONDS,
-          ...(req.machineDetection ? { machineDetection: "Enable" } : {}),
-        });
-      } catch (err) {
-        throw sdkError(name, err, opts.timeoutMs);
-      }
-      if (typeof call?.sid !== "string" || call.sid.length === 0) {
-        throw new CarrierError(name, "bad_response", "bad_response", "the signalwire API accepted the call but returned no call sid");
-      }
-      return { callSid: call.sid, status: call.status ?? "queued" };
-    },
+    placeCall: (req: PlaceCallRequest) =>
+      createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
     verifySignature(req: WebhookRequest) {
       // SignalWire sends its own header and accepts the Twilio name as an alias.
       const signature = req.headers["x-signalwire-signature"] ?? req.headers["x-twilio-signature"];

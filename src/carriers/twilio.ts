@@ -1,12 +1,8 @@
 import twilio from "twilio";
 import type { TwilioSettings } from "../config.js";
-import { CarrierError, type Carrier, type CarrierName, type PlaceCallRequest, type WebhookRequest } from "./carrier.js";
-import { sdkError } from "./sdk-errors.js";
+import type { Carrier, CarrierName, PlaceCallRequest, WebhookRequest } from "./carrier.js";
+import { createCall } from "./create-call.js";
 import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
-
-export const STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"] as const;
-/** Seconds the callee's phone rings before the carrier gives up with no-answer. */
-export const RING_SECONDS = 30;
 
 export interface CarrierOptions {
   timeoutMs: number;
@@ -27,28 +23,8 @@ export function createTwilioCarrier(settings: TwilioSettings, opts: CarrierOptio
 
   return {
     name,
-    async placeCall(req: PlaceCallRequest) {
-      let call;
-      try {
-        call = await client.calls.create({
-          to: req.to,
-          from: settings.from,
-          url: req.url,
-          method: "POST",
-          statusCallback: req.statusCallback,
-          statusCallbackMethod: "POST",
-          statusCallbackEvent: [...STATUS_EVENTS],
-          timeout: RING_SECONDS,
-          ...(req.machineDetection ? { machineDetection: "Enable" } : {}),
-        });
-      } catch (err) {
-        throw sdkError(name, err, opts.timeoutMs);
-      }
-      if (typeof call?.sid !== "string" || call.sid.length === 0) {
-        throw new CarrierError(name, "bad_response", "bad_response", `the ${name} API accepted the call but returned no call sid`);
-      }
-      return { callSid: call.sid, status: call.status ?? "queued" };
-    },
+    placeCall: (req: PlaceCallRequest) =>
+      createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
     verifySignature(req: WebhookRequest) {
       const signature = req.headers["x-twilio-signature"];
       if (!signature) return false;

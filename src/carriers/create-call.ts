@@ -1,0 +1,49 @@
+import { CarrierError, type CarrierName, type PlaceCallRequest, type PlacedCall } from "./carrier.js";
+import { sdkError } from "./sdk-errors.js";
+
+const STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"];
+/** Seconds the callee's phone rings before the carrier gives up with no-answer. */
+const RING_SECONDS = 30;
+
+/** The create-call options both SDKs take (SignalWire's is twilio-node underneath). */
+export interface CreateCallOptions {
+  to: string;
+  from: string;
+  url: string;
+  method: "POST";
+  statusCallback: string;
+  statusCallbackMethod: "POST";
+  statusCallbackEvent: string[];
+  timeout: number;
+  machineDetection?: "Enable";
+}
+
+/** One create-call through an SDK, its failures as CarrierError. Never retried: a retry could ring twice. */
+export async function createCall(
+  carrier: CarrierName,
+  timeoutMs: number,
+  create: (opts: CreateCallOptions) => Promise<{ sid?: unknown; status?: unknown }>,
+  from: string,
+  req: PlaceCallRequest,
+): Promise<PlacedCall> {
+  let call;
+  try {
+    call = await create({
+      to: req.to,
+      from,
+      url: req.url,
+      method: "POST",
+      statusCallback: req.statusCallback,
+      statusCallbackMethod: "POST",
+      statusCallbackEvent: STATUS_EVENTS,
+      timeout: RING_SECONDS,
+      ...(req.machineDetection ? { machineDetection: "Enable" } : {}),
+    });
+  } catch (err) {
+    throw sdkError(carrier, err, timeoutMs);
+  }
+  if (typeof call?.sid !== "string" || call.sid.length === 0) {
+    throw new CarrierError(carrier, "bad_response", "bad_response", `the ${carrier} API accepted the call but returned no call sid`);
+  }
+  return { callSid: call.sid, status: typeof call.status === "string" ? call.status : "queued" };
+}
