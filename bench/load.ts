@@ -1,0 +1,75 @@
+import autocannon from "autocannon";
+import { memoryOf } from "./processes.js";
+
+export interface LoadResult {
+  connections: number;
+  seconds: number;
+  /** Responses received. */
+  requests: number;
+  /** Requests sent, answered or not when the run ended. */
+  sent: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Responses by HTTP status, plus connection errors and timeouts. */
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** Largest RSS of the watched process seen during the run (sampled every 100 ms), MB. */
+  peakRssMb?: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  path: string;
+  connections: number;
+  seconds: number;
+  headers: Record<string, string>;
+  /** The next request body; shared by all connections, so they do not send the same one at once. */
+  nextBody: () => string;
+  /** A process whose peak RSS to measure over the run. */
+  watchPid?: number;
+}
+
+/** Loads one route with autocannon (in this process) and summarises the run. */
+export async function load(opts: LoadOptions): Promise<LoadResult> {
+  let sampledPeak = 0;
+  const sample = () => {
+    if (opts.watchPid !== undefined) sampledPeak = Math.max(sampledPeak, memoryOf(opts.watchPid).rssMb);
+  };
+  const sampler = setInterval(sample, 100);
+  try {
+    const result = await autocannon({
+      url: opts.url,
+      connections: opts.connections,
+      duration: opts.seconds,
+      timeout: 10,
+      requests: [
+        {
+          method: "POST",
+          path: opts.path,
+          headers: { "content-type": "application/json", ...opts.headers },
+          setupRequest: (req) => ({ ...req, body: opts.nextBody() }),
+        },
+      ],
+    });
+    sample();
+    const statuses: Record<string, number> = {};
+    for (const [status, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = count ?? 0;
+    return {
+      connections: opts.connections,
+      seconds: result.duration,
+      requests: result.requests.total,
+      sent: result.requests.sent,
+      rps: result.requests.total / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      statuses,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      peakRssMb: opts.watchPid === undefined ? undefined : sampledPeak,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}

@@ -1,0 +1,247 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem, type } from "node:os";
+import { fileURLToPath } from "node:url";
+import type postgres from "postgres";
+import type { LoadResult } from "./load.js";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  os: string;
+  node: string;
+  postgres: string;
+  postgresSettings: string;
+  /** Share of the CPUs busy in the 2 s before the run: other work on the machine skews every figure. */
+  busyBefore: number;
+}
+
+/** process.memoryUsage() of the service right after a run, MB. */
+export interface ServiceMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+const memoryText = (m: ServiceMemory) => `RSS ${m.rss} MB, V8 heap ${m.heapUsed} MB used of ${m.heapTotal} MB, external ${m.external} MB`;
+
+export interface RequestAuthRun {
+  delayMs: number;
+  result: LoadResult;
+  memory: ServiceMemory;
+  /** Calls the carrier accepted during the run, and the webhook requests they made to the service. */
+  calls: number;
+  webhooks: number;
+  webhookErrors: number;
+  sampleWebhookError?: string;
+  unfinishedCalls: number;
+}
+
+export interface Measurements {
+  machine: Machine;
+  mode: "quick" | "full";
+  seconds: number;
+  warmupSeconds: number;
+  logLevel: string;
+  pendingWithCode: number;
+  /** Codes the simulated phones heard (all matched the stored ones). */
+  heardCodes: number;
+  validate: { result: LoadResult; reasons: Record<string, number>; memory: ServiceMemory };
+  reference: { result: LoadResult; peakRssMb: number };
+  requestAuth: RequestAuthRun[];
+  /** request-auth whose calls are answered and played through, webhooks and all. */
+  wholeCalls: RequestAuthRun;
+  /** Peak (VmHWM) and just after start, MB; memory after a full GC at the end. */
+  rss: { idleMb: number; peakMb: number; atStart: ServiceMemory; afterGc: ServiceMemory };
+}
+
+export const TARGETS = {
+  validateRatio: 0.7,
+  validateP99Ms: 25,
+  /** request-auth with a carrier taking delayMs reaches this share of connections / delay. */
+  slowCarrierShare: 0.8,
+  peakRssMb: 150,
+};
+
+/** The share of CPU time not idle over the next `ms`, from /proc/stat. */
+async function cpuBusy(ms: number): Promise<number> {
+  const read = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = read();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = read();
+    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+  } catch {
+    return NaN; // not Linux
+  }
+}
+
+export async function machineInfo(sql: postgres.Sql): Promise<Machine> {
+  const [v] = await sql<{ server_version: string }[]>`show server_version`;
+  const settings = await sql<{ name: string; setting: string; unit: string | null }[]>`
+    select name, setting, unit from pg_settings
+    where name in ('shared_buffers', 'synchronous_commit', 'max_connections', 'fsync') order by name`;
+  return {
+    cpu: cpus()[0]?.model.trim() ?? "unknown",
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    postgres: v?.server_version ?? "unknown",
+    busyBefore: await cpuBusy(2000),
+    postgresSettings: settings.map((s) => `${s.name}=${s.setting}${s.unit && s.unit !== "" ? ` (${s.unit})` : ""}`).join(", "),
+  };
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(1) : Math.round(v).toString());
+const int = (v: number) => Math.round(v).toLocaleString("en-US");
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "n/a");
+const yes = (ok: boolean) => (ok ? "**yes**" : "**no**");
+
+function statuses(r: LoadResult): string {
+  const parts = Object.entries(r.statuses)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, n]) => `${status}: ${int(n)}`);
+  if (r.errors) parts.push(`errors: ${int(r.errors)}`);
+  if (r.timeouts) parts.push(`timeouts: ${int(r.timeouts)}`);
+  return parts.join(" · ") || "none";
+}
+
+/** The table, as markdown (readable in a terminal too). */
+export function table(m: Measurements): string {
+  const ref = m.reference.result;
+  const v = m.validate.result;
+  const rows: string[][] = [];
+  const validateOk = v.rps >= TARGETS.validateRatio * ref.rps && v.p99 < TARGETS.validateP99Ms;
+  rows.push([
+    "validate-auth, mix of right/wrong/unknown",
+    String(v.connections),
+    int(v.rps),
+    ms(v.p50),
+    ms(v.p99),
+    statuses(v),
+    `${ratio(v.rps, ref.rps)} req/s, p50 ${ratio(v.p50, ref.p50)}, p99 ${ratio(v.p99, ref.p99)}`,
+    `≥ ${TARGETS.validateRatio}× reference req/s and p99 < ${TARGETS.validateP99Ms} ms`,
+    yes(validateOk),
+  ]);
+  rows.push(["reference: bare Hono + postgres, one UPDATE … RETURNING", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
+  for (const r of m.requestAuth) {
+    const carrier = r.delayMs ? `carrier accepts in ${r.delayMs} ms` : "instant carrier";
+    const needed = (TARGETS.slowCarrierShare * r.result.connections) / (r.delayMs / 1000);
+    rows.push([
+      `request-auth, ${carrier}, phone rings`,
+      String(r.result.connections),
+      int(r.result.rps),
+      ms(r.result.p50),
+      ms(r.result.p99),
+      statuses(r.result),
+      `${ratio(r.result.rps, ref.rps)} req/s`,
+      r.delayMs ? `≥ ${int(needed)} req/s (${TARGETS.slowCarrierShare} × ${r.result.connections} / ${r.delayMs / 1000} s)` : "— (no target)",
+      r.delayMs ? `${yes(r.result.rps >= needed)} (${ratio(r.result.rps, needed)})` : "—",
+    ]);
+  }
+  const w = m.wholeCalls;
+  rows.push([
+    `request-auth, whole calls (instant carrier; ${(w.webhooks / Math.max(1, w.calls)).toFixed(0)} webhooks per call served too)`,
+    String(w.result.connections),
+    int(w.result.rps),
+    ms(w.result.p50),
+    ms(w.result.p99),
+    statuses(w.result),
+    `${ratio(w.result.rps, ref.rps)} req/s`,
+    "— (no target)",
+    "—",
+  ]);
+  rows.push([
+    "peak RSS of the service process",
+    "—",
+    "—",
+    "—",
+    "—",
+    `${Math.round(m.rss.peakMb)} MB (${Math.round(m.rss.idleMb)} MB just after start)`,
+    `reference ${Math.round(m.reference.peakRssMb)} MB`,
+    `< ${TARGETS.peakRssMb} MB`,
+    yes(m.rss.peakMb < TARGETS.peakRssMb),
+  ]);
+  const head = ["scenario", "connections", "req/s", "p50 ms", "p99 ms", "responses", "service / reference", "target", "met?"];
+  return [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+function machineLine(m: Machine): string {
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres} (${m.postgresSettings}); CPUs ${Math.round(m.busyBefore * 100)} % busy just before the run`;
+}
+
+function details(m: Measurements): string {
+  const lines = [
+    `- validate-auth: ${int(m.validate.result.requests)} requests in ${m.validate.result.seconds} s over ${int(m.pendingWithCode)} pending challenges (${int(m.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(m.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(m.validate.memory)}.`,
+    `- reference: ${int(m.reference.result.requests)} requests.`,
+    `- service memory just after start: ${memoryText(m.rss.atStart)}; after a full garbage collection at the end: ${memoryText(m.rss.afterGc)}.`,
+  ];
+  for (const r of [m.wholeCalls, ...m.requestAuth]) {
+    lines.push(
+      `- request-auth, ${r === m.wholeCalls ? "whole calls" : "phones ringing"}, carrier ${r.delayMs} ms, ${r.result.connections} connections: ${int(r.result.requests)} requests, ${int(r.calls)} calls placed, ` +
+        `${int(r.webhooks)} webhook requests from those calls also served (${(r.webhooks / Math.max(1, r.calls)).toFixed(1)} per call)` +
+        `${r.webhookErrors ? `, ${int(r.webhookErrors)} webhook errors (${r.sampleWebhookError})` : ""}` +
+        `${r.unfinishedCalls ? `, ${r.unfinishedCalls} calls still unfinished after 60 s` : ""}; ` +
+        `peak RSS during the run ${Math.round(r.result.peakRssMb ?? 0)} MB; at its end: ${memoryText(r.memory)}.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function printReport(m: Measurements): string {
+  const t = table(m);
+  if (m.machine.busyBefore > 0.1) {
+    console.warn(`warning: the CPUs were ${Math.round(m.machine.busyBefore * 100)} % busy before the run started: the figures may be low`);
+  }
+  console.log(`\nvoice-otp benchmark (${m.mode}, ${m.seconds} s per scenario)`);
+  console.log(`machine: ${machineLine(m.machine)}\n`);
+  console.log(t);
+  console.log(`\n${details(m)}\n`);
+  return t;
+}
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** bench/results.md in full, and the table between the README's markers. */
+export function writeReport(m: Measurements, t: string) {
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const how = m.mode === "quick" ? "`npm run bench -- --quick`" : "`npm run bench`";
+  writeFileSync(
+    `${root}bench/results.md`,
+    `# Benchmark results
+
+Written by ${how} on ${date} UTC (${m.seconds} s per scenario${m.warmupSeconds ? `, ${m.warmupSeconds} s warm-up before each validate-auth run` : ""}). Do not edit: the next run overwrites it.
+
+**Machine:** ${machineLine(m.machine)}
+
+${t}
+
+## Details
+
+${details(m)}
+
+## How it was measured
+
+- The service runs in its own Node process (\`bench/service-process.ts\`, through tsx as \`npm start\` does; tsx's loader alone adds about 30 MB of RSS that \`node dist/server.js\` does not have) with \`NODE_ENV=test\`, \`LOG_LEVEL=${m.logLevel}\` (so the figures are the service's own work rather than the cost of one JSON log line per request written to a pipe), on a fresh PostgreSQL database with the default pool (10 connections), placing calls with the Twilio SDK to the carrier simulator, which runs in a process of its own. Every limit is raised to its maximum so none refuses the load; codes live an hour; 20 guesses per challenge.
+- request-auth cycles through distinct US numbers (+1 AAA 555 01xx across area codes), one set per scenario. The slow carrier answers the create-call request after 300 ms. In the four request-auth scenarios with a target, the phones ring through the run: the service gets each call's \`initiated\` and \`ringing\` status callbacks, not the rest.
+- The "whole calls" run comes first (it also warms the service up): every call is answered at once and played through, so its four status callbacks and its voice webhook reach the service while the load goes on, as a real carrier's would over a call's life. The next scenario starts when those calls have ended.
+- validate-auth uses every challenge the request-auth runs left pending: the whole calls' codes as their simulated phones heard them, the ringing ones' unsealed from the database with the service's key. Of every 10 requests, 5 send a right code (each approves once; when the sequence comes round again there is nothing pending), 3 a wrong code, 2 a number that was never called. The warm-up sends only wrong codes and numbers never called.
+- The reference (\`bench/reference-process.ts\`) is a bare Hono app with postgres.js (pool of 10) that parses the same JSON bodies and runs one \`UPDATE … SET attempts = attempts + 1 WHERE number = $1 AND status = 'pending' RETURNING\` on a copy of the challenges table (same columns and indexes, same rows), with the same connections and duration.
+- autocannon runs as a library in the benchmark's own process; the connections share one request sequence, so no two send the same body at once. req/s is responses / elapsed time, all statuses included.
+- The simulator is reached over plain HTTP. Against the real Twilio API (HTTPS) the \`twilio\` SDK's own agent allows at most 20 sockets per host, i.e. at most 20 create-call requests in flight per process: see \`bench/findings.md\`.
+- Peak RSS is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs; the per-run figures in the details are sampled every 100 ms.
+`,
+  );
+
+  const readmePath = `${root}README.md`;
+  const readme = readFileSync(readmePath, "utf8");
+  const block = `<!-- bench:start -->\nLatest run: ${how}, ${date} UTC, ${m.seconds} s per scenario, on ${machineLine(m.machine)}.\n\n${t}\n<!-- bench:end -->`;
+  const marked = /<!-- bench:start -->[\s\S]*?<!-- bench:end -->/;
+  if (marked.test(readme)) writeFileSync(readmePath, readme.replace(marked, block));
+  else console.warn("README.md has no <!-- bench:start --> marker: its Performance table was not updated");
+}

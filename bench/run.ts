@@ -1,0 +1,289 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import postgres from "postgres";
+import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
+import { load, type LoadResult } from "./load.js";
+import { cycle, numberPool } from "./numbers.js";
+import { memoryOf, startChild, type Child } from "./processes.js";
+import { machineInfo, printReport, writeReport, type Measurements, type RequestAuthRun, type ServiceMemory } from "./report.js";
+
+/**
+ * `npm run bench [-- --quick] [-- --duration N] [-- --no-write] [-- --profile] [-- --log-level L]`
+ *
+ * The service (on PostgreSQL, placing calls through the Twilio SDK to the carrier
+ * simulator) and a bare Hono + postgres reference each run in a child process and
+ * are loaded with autocannon from this one. Prints the table and writes
+ * bench/results.md and the README's Performance section.
+ */
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag("quick");
+const seconds = Number(option("duration") ?? (quick ? 1.5 : 20));
+if (!(seconds > 0)) throw new Error("--duration takes a number of seconds per scenario");
+const warmupSeconds = seconds >= 10 ? 3 : 0;
+// warn: the service's own work, not the cost of writing a JSON line per request to a pipe.
+const logLevel = option("log-level") ?? "warn";
+const profileDir = flag("profile") ? "bench/profiles" : undefined;
+const CARRIER_DELAY_MS = 300;
+const VALIDATE_CONNECTIONS = 64;
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const dbName = `voice_otp_bench_${randomBytes(4).toString("hex")}`;
+const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+const children: Child[] = [];
+let db: postgres.Sql | undefined;
+
+async function cleanUp() {
+  for (const c of children.reverse()) await c.stop().catch(() => {});
+  await db?.end({ timeout: 2 }).catch(() => {});
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+  await admin.end({ timeout: 2 });
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Counter values from the service's /metrics, by label set. */
+async function counters(url: string, name: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}\\{result="([^"]+)"\\} (\\S+)$`, "gm"))) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** Requests to a route the service has finished, whatever their status. */
+async function finished(url: string, route: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^voice_otp_http_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm)) {
+    if (m[1]!.includes(`route="${route}"`)) n += Number(m[2]);
+  }
+  return n;
+}
+
+/**
+ * autocannon stops waiting at the end of a run, but requests it sent are still queued
+ * in the service: wait until the service has finished as many as were sent (or has
+ * stopped making progress: a request cut by an error is never counted), so the next
+ * run does not start with the last one's backlog.
+ */
+async function drain(url: string, route: string, sentSoFar: number) {
+  let last = -1;
+  let stalledSince = Date.now();
+  for (;;) {
+    const done = await finished(url, route);
+    if (done >= sentSoFar) return;
+    if (done !== last) [last, stalledSince] = [done, Date.now()];
+    else if (Date.now() - stalledSince > 3000) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<Measurements> {
+  const machine = await machineInfo(admin);
+  await admin.unsafe(`create database ${dbName}`);
+  db = postgres(dbUrl, { max: 1, onnotice: () => {} });
+
+  const accountSid = `AC${randomBytes(16).toString("hex")}`;
+  const authToken = randomBytes(16).toString("hex");
+  const sim = await startChild("./simulator-process.ts", { SIM_ACCOUNT_SID: accountSid, SIM_AUTH_TOKEN: authToken });
+  children.push(sim);
+
+  const apiKey = randomBytes(24).toString("hex");
+  const secretKey = randomBytes(32).toString("hex");
+  const port = await freePort();
+  const serviceEnv: Record<string, string> = {
+    NODE_ENV: "test",
+    LOG_LEVEL: logLevel,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: dbUrl,
+    API_KEYS: apiKey,
+    SECRET_KEY: secretKey,
+    CARRIER: "twilio",
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_NUMBER: "+15005550006",
+    TWILIO_API_BASE_URL: String(sim.ready.url),
+    ALLOWED_COUNTRIES: "US",
+    // Limits out of the way of the load (each at its schema's maximum), codes alive for the whole run.
+    OTP_TTL_SECONDS: "3600",
+    OTP_MAX_ATTEMPTS: "20",
+    RESEND_COOLDOWN_SECONDS: "0",
+    CALLS_PER_NUMBER_PER_10_MIN: "1000",
+    CALLS_PER_NUMBER_PER_DAY: "10000",
+    CALLS_PER_PREFIX_PER_HOUR: "100000",
+    CALLS_PER_IP_PER_HOUR: "100000",
+    CALLS_PER_DAY: "10000000",
+    REQUESTS_PER_KEY_PER_MINUTE: "1000000",
+    FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "1000",
+  };
+  const service = await startChild("./service-process.ts", serviceEnv);
+  children.push(service);
+  const servicePid = Number(service.ready.pid);
+  const idleRssMb = memoryOf(servicePid).rssMb;
+  const atStart = await service.call<ServiceMemory>("memory");
+  const headers = { authorization: `Bearer ${apiKey}` };
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+
+  // Numbers: whole calls (they leave the codes validate-auth needs), phones that ring through
+  // the run for each carrier speed, and numbers never called.
+  const pool = numberPool();
+  const share = Math.floor(pool.length / 4);
+  const [answered, ringingInstant, ringingSlow, unknown] = [0, 1, 2, 3].map((i) => pool.slice(i * share, (i + 1) * share)) as [
+    string[],
+    string[],
+    string[],
+    string[],
+  ];
+  const RING_THROUGH_THE_RUN = { kind: "no-answer", ringMs: 3_600_000 } as const;
+  await sim.call("outcome", { numbers: ringingInstant, outcome: RING_THROUGH_THE_RUN });
+  await sim.call("outcome", { numbers: ringingSlow, outcome: { ...RING_THROUGH_THE_RUN, apiDelayMs: CARRIER_DELAY_MS } });
+
+  async function measure(name: string, run: () => Promise<LoadResult>) {
+    if (profileDir) await service.call("profileStart");
+    const result = await run();
+    if (profileDir) await service.call("profileStop", { file: `${process.cwd()}/${profileDir}/${name}.cpuprofile` });
+    return result;
+  }
+
+  const sent = { requestAuth: 0, validate: 0 };
+  async function requestAuthRun(name: string, numbers: string[], delayMs: number, connections: number): Promise<RequestAuthRun> {
+    const before = await sim.call<{ calls: number; webhooks: number; webhookErrors: number }>("stats");
+    const bodies = cycle(numbers.map((number) => JSON.stringify({ number })));
+    const result = await measure(name, () =>
+      load({ url: service.ready.url as string, path: "/request-auth", connections, seconds, headers, nextBody: bodies, watchPid: servicePid }),
+    );
+    sent.requestAuth += result.sent;
+    await drain(service.ready.url as string, "/request-auth", sent.requestAuth);
+    const memory = await service.call<ServiceMemory>("memory");
+    // Webhooks of answered calls go on after the load stops; the next run starts without them.
+    const { open } = await sim.call<{ open: number }>("idle", { timeoutMs: 60_000 });
+    const after = await sim.call<{ calls: number; webhooks: number; webhookErrors: number; sampleError?: string }>("stats");
+    return {
+      delayMs,
+      result,
+      memory,
+      calls: after.calls - before.calls,
+      webhooks: after.webhooks - before.webhooks,
+      webhookErrors: after.webhookErrors - before.webhookErrors,
+      sampleWebhookError: after.sampleError,
+      unfinishedCalls: open,
+    };
+  }
+
+  // First whole calls, answered and played through: they warm the service up and leave the
+  // pending challenges (and the codes their phones heard) that validate-auth checks.
+  const wholeCalls = await requestAuthRun("request-auth-whole-calls", answered, 0, 64);
+  const requestAuth: RequestAuthRun[] = [];
+  for (const [delayMs, numbers] of [[0, ringingInstant], [CARRIER_DELAY_MS, ringingSlow]] as const) {
+    for (const connections of [64, 256]) {
+      requestAuth.push(await requestAuthRun(`request-auth-${delayMs}ms-${connections}`, numbers, delayMs, connections));
+    }
+  }
+
+  // The validation mix, from every challenge left pending: the whole calls' codes as their phones
+  // heard them, the ringing ones' unsealed with the service's key (the phone never heard those).
+  const heard = new Map(await sim.call<Array<[string, string]>>("codes"));
+  const keys = deriveCodeKeys(secretKey);
+  const pending = await db<{ id: string; number: string; code_sealed: string }[]>`
+    select id, number, code_sealed from challenges where status = 'pending' and code_sealed is not null order by number`;
+  let misheard = 0;
+  let checkedByEar = 0;
+  const withCode = pending.flatMap((p) => {
+    const code = unsealCode(keys, p.id, p.code_sealed);
+    if (heard.has(p.id)) checkedByEar++;
+    if (heard.has(p.id) && heard.get(p.id) !== code) misheard++;
+    return code ? [{ number: p.number, code }] : [];
+  });
+  if (misheard) throw new Error(`${misheard} phones heard another code than the one stored: the benchmark's setup is wrong`);
+  if (withCode.length < 2) throw new Error(`only ${withCode.length} pending challenges: too few to validate`);
+  const rightBodies = withCode.filter((_, i) => i % 2 === 0).map((c) => JSON.stringify({ number: c.number, auth_code: c.code }));
+  const wrongBodies = withCode
+    .filter((_, i) => i % 2 === 1)
+    .map((c) => JSON.stringify({ number: c.number, auth_code: c.code.slice(0, -1) + ((Number(c.code.at(-1)) + 1) % 10) }));
+  const nobodyBodies = unknown.map((number) => JSON.stringify({ number, auth_code: "123456" }));
+  // Of every 10 requests: 5 right codes (each approves once; the second time round there is
+  // nothing pending), 3 wrong codes (until a challenge's 20 guesses are spent), 2 numbers never
+  // called. Service and reference each get the same sequence from its start. The warm-up
+  // sends no right code, so that every right code is still unused when the measured run starts.
+  const mixOf = (warmup = false) => {
+    const [right, wrong, nobody] = [cycle(rightBodies), cycle(wrongBodies), cycle(nobodyBodies)];
+    const r = warmup ? nobody : right;
+    const pattern = cycle([r, wrong, r, nobody, r, wrong, r, nobody, r, wrong]);
+    return () => pattern()();
+  };
+
+  // The reference works on a copy of the same rows, taken before validation changes them.
+  await db.unsafe(`create table reference_challenges (like challenges including all)`);
+  await db.unsafe(`insert into reference_challenges select * from challenges`);
+  await db.unsafe(`analyze challenges; analyze reference_challenges`);
+
+  const validateLoad = (url: string, nextBody: () => string, s: number, watchPid?: number) =>
+    load({ url, path: "/validate-auth", connections: VALIDATE_CONNECTIONS, seconds: s, headers, nextBody, watchPid });
+  const validateService = async (mix: () => string, s: number, watchPid?: number) => {
+    const result = await validateLoad(service.ready.url as string, mix, s, watchPid);
+    sent.validate += result.sent;
+    await drain(service.ready.url as string, "/validate-auth", sent.validate);
+    return result;
+  };
+  if (warmupSeconds) await validateService(mixOf(true), warmupSeconds);
+  const reasonsBefore = await counters(service.ready.url as string, "voice_otp_validations_total");
+  const validate = await measure("validate-auth", () => validateService(mixOf(), seconds, servicePid));
+  const validateMemory = await service.call<ServiceMemory>("memory");
+  const reasonsAfter = await counters(service.ready.url as string, "voice_otp_validations_total");
+  const reasons: Record<string, number> = {};
+  for (const [k, v] of reasonsAfter) if (v - (reasonsBefore.get(k) ?? 0) > 0) reasons[k] = v - (reasonsBefore.get(k) ?? 0);
+  const peakRssMb = memoryOf(servicePid).peakMb;
+  const afterGc = await service.call<ServiceMemory>("memory", { gc: true });
+
+  const reference = await startChild("./reference-process.ts", { DATABASE_URL: dbUrl, POOL_SIZE: "10" });
+  children.push(reference);
+  if (warmupSeconds) await validateLoad(reference.ready.url as string, mixOf(true), warmupSeconds);
+  const referenceResult = await validateLoad(reference.ready.url as string, mixOf(), seconds, Number(reference.ready.pid));
+  const referencePeakMb = memoryOf(Number(reference.ready.pid)).peakMb;
+
+  return {
+    machine,
+    mode: quick ? "quick" : "full",
+    seconds,
+    warmupSeconds,
+    logLevel,
+    pendingWithCode: withCode.length,
+    heardCodes: checkedByEar,
+    validate: { result: validate, reasons, memory: validateMemory },
+    reference: { result: referenceResult, peakRssMb: referencePeakMb },
+    requestAuth,
+    wholeCalls,
+    rss: { idleMb: idleRssMb, peakMb: peakRssMb, atStart, afterGc },
+  };
+}
+
+let exitCode = 0;
+try {
+  const measured = await main();
+  const table = printReport(measured);
+  if (!flag("no-write")) writeReport(measured, table);
+} catch (err) {
+  console.error(`benchmark failed: ${(err as Error).stack ?? err}`);
+  for (const c of children) if (c.stderr().trim()) console.error(`--- stderr of child ${c.pid}:\n${c.stderr().trim()}`);
+  exitCode = 1;
+} finally {
+  await cleanUp();
+}
+process.exit(exitCode);

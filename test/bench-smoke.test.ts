@@ -1,0 +1,52 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { postgresAvailable } from "./helpers/databases.js";
+
+// The benchmark needs PostgreSQL; in CI postgresAvailable() throws when it is down.
+const hasPostgres = await postgresAvailable();
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Runs the benchmark in a child process; resolves with its exit code and output. */
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    // SIGINT lets the benchmark stop its children and drop its database.
+    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// Not a performance test: no figure is checked, only that the benchmark runs end to end.
+describe.skipIf(!hasPostgres)("npm run bench", () => {
+  it("runs a one-second version of every scenario and prints its table", async () => {
+    // About 20 s alone; slower beside the other suites' servers, hence the margin.
+    const { code, stdout, stderr } = await runBench(["--quick", "--duration", "1", "--no-write"], 150_000);
+    expect(stderr).not.toMatch(/benchmark failed/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\| scenario \| connections \| req\/s \| p50 ms \| p99 ms \|/m);
+    for (const row of [
+      "validate-auth, mix of right/wrong/unknown",
+      "reference: bare Hono + postgres",
+      "request-auth, instant carrier, phone rings",
+      "request-auth, carrier accepts in 300 ms, phone rings",
+      "request-auth, whole calls",
+      "peak RSS of the service process",
+    ]) {
+      expect(stdout).toContain(`| ${row}`);
+    }
+    expect(stdout).toMatch(/machine: .+ cores/);
+  }, 160_000);
+});
