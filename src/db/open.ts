@@ -6,7 +6,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { sql, type SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.js";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
@@ -74,12 +74,19 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   await migrateWithLock(url, options);
   const client = postgres(url, { ...options, max: opts.maxConnections ?? 10, idle_timeout: 60 });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  // Named prepared statements: each of our statements is parsed and planned once per
+  // connection instead of on every request (most of a validation's server time).
+  const dialect = new PgDialect();
+  const run = async <T>(on: postgres.Sql | postgres.TransactionSql, query: SQL): Promise<T[]> => {
+    const q = dialect.sqlToQuery(query);
+    return (await on.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+  };
   return {
     kind: "postgres",
     db,
-    rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
-    transaction: (fn) =>
-      db.transaction((tx) => fn(async <T>(query: SQL) => (await tx.execute(query)) as unknown as T[])),
+    rows: (query) => run(client, query),
+    transaction: <T>(fn: (rows: Rows) => Promise<T>) =>
+      client.begin((tx) => fn((query) => run(tx, query))) as unknown as Promise<T>,
     ping: (timeoutMs) => withTimeout(client`select 1`.then(() => undefined), timeoutMs, "database did not answer"),
     close: () => client.end({ timeout: 5 }),
   };
