@@ -17,6 +17,17 @@ export interface LoadResult {
   timeouts: number;
   /** Largest RSS of the watched process seen during the run (sampled every 100 ms), MB. */
   peakRssMb?: number;
+  /** Cores each part of the benchmark kept busy on average during the run. */
+  cpu?: CpuShare;
+}
+
+export interface CpuShare {
+  /** The process under load: the service, or the reference. */
+  server: number;
+  postgres: number;
+  simulator: number;
+  /** autocannon, in the benchmark's own process. */
+  loadGenerator: number;
 }
 
 export interface LoadOptions {

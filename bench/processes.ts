@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -25,12 +25,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export async function startChild(
   script: string,
   env: Record<string, string>,
-  opts: { nodeArgs?: string[]; stdout?: boolean; readyTimeoutMs?: number } = {},
+  opts: { nodeArgs?: string[]; stdout?: boolean; readyTimeoutMs?: number; plainNode?: boolean } = {},
 ): Promise<Child> {
   const child: ChildProcess = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     cwd: root,
-    // tsx's loader, as `npm start` runs the service.
-    execArgv: ["--import", "tsx", ...(opts.nodeArgs ?? [])],
+    // tsx's loader for the TypeScript children; the service runs compiled, as in production.
+    execArgv: [...(opts.plainNode ? [] : ["--import", "tsx"]), ...(opts.nodeArgs ?? [])],
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: process.env.TMPDIR ?? "/tmp", ...env },
     stdio: ["ignore", opts.stdout ? "inherit" : "ignore", "pipe", "ipc"],
   });
@@ -87,35 +87,40 @@ export async function startChild(
   };
 }
 
-/**
- * The child's side: answers requests with handlers, closes on { op: "close" } or when
- * the parent goes away.
- */
-export function serveParent(handlers: Record<string, (msg: any) => unknown>, close: () => Promise<void>) {
-  let closing = false;
-  const shutdown = async (code: number) => {
-    if (closing) return;
-    closing = true;
-    await close().catch(() => {});
-    process.exit(code);
-  };
-  process.on("message", async (msg: { id?: number; op: string }) => {
-    if (msg.op === "close") return shutdown(0);
-    const handler = handlers[msg.op];
-    try {
-      if (!handler) throw new Error(`unknown op ${msg.op}`);
-      const result = await handler(msg);
-      process.send?.({ id: msg.id, result: result ?? null });
-    } catch (err) {
-      process.send?.({ id: msg.id, error: (err as Error).message });
-    }
-  });
-  process.on("disconnect", () => void shutdown(1));
-}
+export { serveParent } from "./serve-parent.mjs";
 
 /** Memory of a process from /proc: the current and peak resident set, in MB. */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   return { rssMb: kb("VmRSS") / 1024, peakMb: kb("VmHWM") / 1024 };
+}
+
+/** CPU time (user + system) a process has used so far, in seconds; 0 once it is gone. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** CPU time of every PostgreSQL process on the machine (backends, WAL writer, checkpointer), in seconds. */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "postgres") total += cpuSecondsOf(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
 }

@@ -24,6 +24,10 @@ export interface ServiceMemory {
   external: number;
   arrayBuffers: number;
 }
+const cpuText = (r: LoadResult, server = "service") =>
+  r.cpu
+    ? ` CPU in cores (of the machine's ${cpus().length}): ${server} ${r.cpu.server.toFixed(2)}, PostgreSQL ${r.cpu.postgres.toFixed(2)}, simulator ${r.cpu.simulator.toFixed(2)}, load generator ${r.cpu.loadGenerator.toFixed(2)}.`
+    : "";
 const memoryText = (m: ServiceMemory) => `RSS ${m.rss} MB, V8 heap ${m.heapUsed} MB used of ${m.heapTotal} MB, external ${m.external} MB`;
 
 export interface RequestAuthRun {
@@ -177,8 +181,8 @@ function machineLine(m: Machine): string {
 
 function details(m: Measurements): string {
   const lines = [
-    `- validate-auth: ${int(m.validate.result.requests)} requests in ${m.validate.result.seconds} s over ${int(m.pendingWithCode)} pending challenges (${int(m.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(m.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(m.validate.memory)}.`,
-    `- reference: ${int(m.reference.result.requests)} requests.`,
+    `- validate-auth: ${int(m.validate.result.requests)} requests in ${m.validate.result.seconds} s over ${int(m.pendingWithCode)} pending challenges (${int(m.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(m.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(m.validate.memory)}.${cpuText(m.validate.result)}`,
+    `- reference: ${int(m.reference.result.requests)} requests.${cpuText(m.reference.result, "reference")}`,
     `- service memory just after start: ${memoryText(m.rss.atStart)}; after a full garbage collection at the end: ${memoryText(m.rss.afterGc)}.`,
   ];
   for (const r of [m.wholeCalls, ...m.requestAuth]) {
@@ -187,7 +191,7 @@ function details(m: Measurements): string {
         `${int(r.webhooks)} webhook requests from those calls also served (${(r.webhooks / Math.max(1, r.calls)).toFixed(1)} per call)` +
         `${r.webhookErrors ? `, ${int(r.webhookErrors)} webhook errors (${r.sampleWebhookError})` : ""}` +
         `${r.unfinishedCalls ? `, ${r.unfinishedCalls} calls still unfinished after 60 s` : ""}; ` +
-        `peak RSS during the run ${Math.round(r.result.peakRssMb ?? 0)} MB; at its end: ${memoryText(r.memory)}.`,
+        `peak RSS during the run ${Math.round(r.result.peakRssMb ?? 0)} MB; at its end: ${memoryText(r.memory)}.${cpuText(r.result)}`,
     );
   }
   return lines.join("\n");
@@ -227,7 +231,7 @@ ${details(m)}
 
 ## How it was measured
 
-- The service runs in its own Node process (\`bench/service-process.ts\`, through tsx as \`npm start\` does; tsx's loader alone adds about 30 MB of RSS that \`node dist/server.js\` does not have) with \`NODE_ENV=test\`, \`LOG_LEVEL=${m.logLevel}\` (so the figures are the service's own work rather than the cost of one JSON log line per request written to a pipe), on a fresh PostgreSQL database with the default pool (10 connections), placing calls with the Twilio SDK to the carrier simulator, which runs in a process of its own. Every limit is raised to its maximum so none refuses the load; codes live an hour; 20 guesses per challenge.
+- The service runs in its own Node process, compiled (\`tsc -p tsconfig.build.json\` into \`bench/tmp/dist\`) and started with plain \`node\` as the Docker image's \`node dist/server.js\` is (\`bench/service-process.mjs\`), with \`NODE_ENV=test\`, \`LOG_LEVEL=${m.logLevel}\` (so the figures are the service's own work rather than the cost of one JSON log line per request written to a pipe), on a fresh PostgreSQL database with the default pool (10 connections), placing calls with the Twilio SDK to the carrier simulator, which runs in a process of its own. Every limit is raised to its maximum so none refuses the load (they are still counted: the per-key request budget, the spend cap and the per-number, per-range and per-address windows are checked on every request); codes live an hour; 20 guesses per challenge.
 - request-auth cycles through distinct US numbers (+1 AAA 555 01xx across area codes), one set per scenario. The slow carrier answers the create-call request after 300 ms. In the four request-auth scenarios with a target, the phones ring through the run: the service gets each call's \`initiated\` and \`ringing\` status callbacks, not the rest.
 - The "whole calls" run comes first (it also warms the service up): every call is answered at once and played through, so its four status callbacks and its voice webhook reach the service while the load goes on, as a real carrier's would over a call's life. The next scenario starts when those calls have ended.
 - validate-auth uses every challenge the request-auth runs left pending: the whole calls' codes as their simulated phones heard them, the ringing ones' unsealed from the database with the service's key. Of every 10 requests, 5 send a right code (each approves once; when the sequence comes round again there is nothing pending), 3 a wrong code, 2 a number that was never called. The warm-up sends only wrong codes and numbers never called.
@@ -235,6 +239,7 @@ ${details(m)}
 - autocannon runs as a library in the benchmark's own process; the connections share one request sequence, so no two send the same body at once. req/s is responses / elapsed time, all statuses included.
 - The simulator is reached over plain HTTP. Against the real Twilio API (HTTPS) the \`twilio\` SDK's own agent allows at most 20 sockets per host, i.e. at most 20 create-call requests in flight per process: see \`bench/findings.md\`.
 - Peak RSS is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs; the per-run figures in the details are sampled every 100 ms.
+- CPU in cores: the user + system time /proc gives for the process under load, for every PostgreSQL process of the machine, for the simulator and for this process (autocannon), divided by the run's wall time. The machine has ${m.machine.cores} cores; when their sum comes near it, the figure is what the machine can do with the simulator and the load generator on it too, not the service's own ceiling.
 `,
   );
 

@@ -34,6 +34,8 @@ export async function sweep(database: Database, now: Date, retentionHours: numbe
     returning id`);
   const windows = await database.rows(sql`
     delete from rate_windows where window_start < ${ts(new Date(now.getTime() - 120_000))} returning bucket`);
+  // The spend cap reads the last 24 hourly rows; older ones count for nothing.
+  await database.rows(sql`delete from call_counts where hour < ${ts(new Date(now.getTime() - 25 * 3600_000))}`);
   await database.rows(sql`delete from idempotency_keys where created_at < ${ts(new Date(now.getTime() - 24 * 3600_000))}`);
   return { expired: expired.length, purged: purged.length, windows: windows.length };
 }

@@ -16,8 +16,10 @@ export function parsePhone(input: string, defaultCountry: string): PhoneParse {
   }
   const parsed = parsePhoneNumberFromString(trimmed, defaultCountry as CountryCode);
   if (!parsed || !parsed.isPossible()) return { ok: false, reason: "not a possible phone number" };
-  if (!parsed.isValid()) return { ok: false, reason: "not a valid phone number for its country" };
-  return { ok: true, phone: { e164: parsed.number, country: parsed.country, type: parsed.getType() } };
+  // With full metadata a number is valid exactly when it has a type: one pattern walk, not two.
+  const type = parsed.getType();
+  if (!type) return { ok: false, reason: "not a valid phone number for its country" };
+  return { ok: true, phone: { e164: parsed.number, country: parsed.country, type } };
 }
 
 /** For logs: enough to tell numbers apart, not enough to call one (+1415•••1234). */

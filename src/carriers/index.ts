@@ -1,7 +1,5 @@
 import type { Config } from "../config.js";
 import type { Carrier } from "./carrier.js";
-import { createSignalWireCarrier } from "./signalwire.js";
-import { createTwilioCarrier } from "./twilio.js";
 
 export interface SimulatorAccount {
   apiBaseUrl: string;
@@ -10,16 +8,20 @@ export interface SimulatorAccount {
   from: string;
 }
 
-/** The configured carrier; CARRIER=simulator is the Twilio SDK pointed at the in-process simulator. */
-export function createCarrier(config: Config["carrier"], simulator?: SimulatorAccount): Carrier {
+/**
+ * The configured carrier; CARRIER=simulator is the Twilio SDK pointed at the in-process
+ * simulator. Each SDK is imported only when chosen: the SignalWire SDK alone holds about
+ * 100 MB once loaded.
+ */
+export async function createCarrier(config: Config["carrier"], simulator?: SimulatorAccount): Promise<Carrier> {
   const opts = { timeoutMs: config.timeoutMs };
   switch (config.name) {
     case "twilio":
-      return createTwilioCarrier(config.twilio!, opts);
+      return (await import("./twilio.js")).createTwilioCarrier(config.twilio!, opts);
     case "signalwire":
-      return createSignalWireCarrier(config.signalwire!, opts);
+      return (await import("./signalwire.js")).createSignalWireCarrier(config.signalwire!, opts);
     case "simulator":
       if (!simulator) throw new Error("CARRIER=simulator needs the simulator's address and account");
-      return createTwilioCarrier(simulator, { ...opts, name: "simulator" });
+      return (await import("./twilio.js")).createTwilioCarrier(simulator, { ...opts, name: "simulator" });
   }
 }

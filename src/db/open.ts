@@ -1,11 +1,9 @@
 import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import type { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { sql, type SQL } from "drizzle-orm";
+import { fillPlaceholders, sql, type SQL } from "drizzle-orm";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.js";
 import { acquireDirLock } from "./dir-lock.js";
@@ -18,6 +16,12 @@ export interface Database {
   readonly db: Db;
   /** Runs one statement and returns its rows, whatever the driver. */
   rows: Rows;
+  /**
+   * Compiles a statement once (its drizzle placeholders, `sql.placeholder("name")`,
+   * filled on each call): hot paths skip building the SQL text per request, and on
+   * PostgreSQL the statement is parsed and planned once per connection.
+   */
+  prepare<T = Record<string, unknown>>(query: SQL): Prepared<T>;
   /** Runs fn in one transaction; its statements see and commit together. */
   transaction<T>(fn: (rows: Rows) => Promise<T>): Promise<T>;
   /** Resolves when the database answers within timeoutMs, rejects otherwise. */
@@ -26,6 +30,22 @@ export interface Database {
 }
 
 export type Rows = <T = Record<string, unknown>>(query: SQL) => Promise<T[]>;
+export type Prepared<T> = (values?: Record<string, unknown>) => Promise<T[]>;
+
+const dialect = new PgDialect();
+
+/**
+ * A statement written once at module level with `sql.placeholder("name")` values,
+ * compiled for each database on first use.
+ */
+export function statement<T = Record<string, unknown>>(query: SQL): (database: Database, values?: Record<string, unknown>) => Promise<T[]> {
+  const compiled = new WeakMap<Database, Prepared<T>>();
+  return (database, values) => {
+    let run = compiled.get(database);
+    if (!run) compiled.set(database, (run = database.prepare<T>(query)));
+    return run(values);
+  };
+}
 
 export class DatabaseUnavailableError extends Error {
   override name = "DatabaseUnavailableError";
@@ -58,6 +78,10 @@ function guardClosed(database: Database): Database {
     kind: database.kind,
     db: database.db,
     rows: async (query) => (check(), database.rows(query)),
+    prepare: <T>(query: SQL) => {
+      const run = database.prepare<T>(query);
+      return async (values) => (check(), run(values));
+    },
     transaction: async (fn) => (check(), database.transaction(fn)),
     ping: async (ms) => (check(), database.ping(ms)),
     close: async () => {
@@ -72,19 +96,33 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   const connectTimeout = opts.connectTimeoutSeconds ?? 5;
   const options = { connect_timeout: connectTimeout, onnotice: () => {}, connection: { application_name: "voice-otp" } };
   await migrateWithLock(url, options);
-  const client = postgres(url, { ...options, max: opts.maxConnections ?? 10, idle_timeout: 60 });
+  const client = postgres(url, {
+    ...options,
+    max: opts.maxConnections ?? 10,
+    idle_timeout: 60,
+    // postgres.js waits longer before each reconnect, up to 20 s after a few refused
+    // connections, and a query handed to a waiting connection waits with it: through a
+    // database outage requests would hang that long, and go on hanging after it ends.
+    // Capped at a second, they fail fast with a 503 and the pool is back within a second.
+    backoff: (retries: number) => Math.min(3 ** retries / 100, 1) * (0.5 + Math.random() / 2),
+  });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   // Named prepared statements: each of our statements is parsed and planned once per
   // connection instead of on every request (most of a validation's server time).
-  const dialect = new PgDialect();
-  const run = async <T>(on: postgres.Sql | postgres.TransactionSql, query: SQL): Promise<T[]> => {
+  const unsafe = async <T>(on: postgres.Sql | postgres.TransactionSql, text: string, params: unknown[]) =>
+    (await on.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+  const run = <T>(on: postgres.Sql | postgres.TransactionSql, query: SQL): Promise<T[]> => {
     const q = dialect.sqlToQuery(query);
-    return (await on.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+    return unsafe<T>(on, q.sql, q.params);
   };
   return {
     kind: "postgres",
     db,
     rows: (query) => run(client, query),
+    prepare: <T>(query: SQL): Prepared<T> => {
+      const q = dialect.sqlToQuery(query);
+      return (values = {}) => unsafe<T>(client, q.sql, fillPlaceholders(q.params, values));
+    },
     transaction: <T>(fn: (rows: Rows) => Promise<T>) =>
       client.begin((tx) => fn((query) => run(tx, query))) as unknown as Promise<T>,
     ping: (timeoutMs) => withTimeout(client`select 1`.then(() => undefined), timeoutMs, "database did not answer"),
@@ -111,6 +149,12 @@ async function migrateWithLock(url: string, options: postgres.Options<{}>): Prom
 }
 
 async function openPglite(opts: OpenOptions): Promise<Database> {
+  // Loaded only when used: a PostgreSQL deployment does not carry PGlite's memory.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("drizzle-orm/pglite/migrator"),
+  ]);
   let release = async () => {};
   let pg = opts.pglite;
   if (!pg) {
@@ -135,6 +179,10 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     kind: "pglite",
     db,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
+    prepare: <T>(query: SQL): Prepared<T> => {
+      const q = dialect.sqlToQuery(query);
+      return async (values = {}) => (await instance.query<T>(q.sql, fillPlaceholders(q.params, values))).rows;
+    },
     transaction: (fn) =>
       db.transaction((tx) => fn(async <T>(query: SQL) => ((await tx.execute(query)) as unknown as { rows: T[] }).rows)),
     ping: (timeoutMs) => withTimeout(instance.query("select 1").then(() => undefined), timeoutMs, "database did not answer"),

@@ -59,15 +59,20 @@ export const apiKeys = pgTable("api_keys", {
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
 });
 
-/** Fixed-window request counters (per API key per minute), shared by every instance. */
+/**
+ * Fixed-window request counters (per API key per minute), shared by every instance;
+ * each window's budget is split over a few shards so that one key's requests do not
+ * queue on one row (src/limits/request-rate.ts).
+ */
 export const rateWindows = pgTable(
   "rate_windows",
   {
     bucket: text("bucket").notNull(),
     windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
+    shard: smallint("shard").notNull().default(0),
     hits: integer("hits").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.bucket, t.windowStart] })],
+  (t) => [primaryKey({ columns: [t.bucket, t.windowStart, t.shard] })],
 );
 
 export const callEvents = pgTable(
@@ -102,4 +107,19 @@ export const idempotencyKeys = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.apiKeyName, t.key] }), index("idempotency_keys_created").on(t.createdAt)],
+);
+
+/**
+ * Challenges issued per hour by the whole service. The daily spend cap (CALLS_PER_DAY)
+ * counts the last 24 hours' rows instead of a day of challenges; each hour's budget is
+ * split over a few shards, so concurrent issuers do not queue on one row.
+ */
+export const callCounts = pgTable(
+  "call_counts",
+  {
+    hour: timestamp("hour", { withTimezone: true, mode: "date" }).notNull(),
+    shard: smallint("shard").notNull().default(0),
+    calls: integer("calls").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.shard] })],
 );

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "../db/open.js";
+import { statement, type Database } from "../db/open.js";
 import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCode, type CodeKeys } from "./codes.js";
 import type { Clock } from "./clock.js";
 import type { Limits } from "../config.js";
-import { checkCallLimits, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
-import { countingCte, refusal, type Admission } from "../limits/request-rate.js";
+import { isCallLimit, limitRefusal, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
+import { admit as admitRequest, countingCte, retryAfter, type Admission } from "../limits/request-rate.js";
 
 /**
  * The challenge lifecycle. Every guarantee (one pending challenge per number,
@@ -47,52 +47,68 @@ export interface IssueInput {
   clientIp?: string;
 }
 
+const p = (name: string) => sql.placeholder(name);
+
+const issueStatement = statement<{ o_outcome: string; o_limit: string | null; o_retry_at: Date | string | null; o_used: number }>(sql`
+  select * from voice_otp_issue_challenge(
+    ${p("id")}, ${p("number")}, ${p("prefix")}, ${p("clientIp")}, ${p("codeMac")}, ${p("codeSealed")}, ${p("language")},
+    ${p("gateDigit")}, ${p("maxAttempts")}, ${p("carrier")}, ${p("apiKeyName")}, ${p("now")}, ${p("expiresAt")}, ${p("hour")},
+    ${p("resendCooldown")}, ${p("perNumber10Min")}, ${p("perNumberDay")}, ${p("perPrefixHour")}, ${p("perIpHour")},
+    ${p("perDay")}, ${p("failedPerDay")})`);
+
 /**
- * Creates the pending challenge for a number, superseding the one it had.
+ * Creates the pending challenge for a number, superseding the one it had, unless a
+ * call limit refuses it: one statement, one round trip (the database function in
+ * drizzle/0006_issue_challenge_function.sql checks every limit under its locks).
  * Wrong guesses spent on any unexpired, unapproved challenge of the number carry
  * over: a resend never refills the guessing budget.
  */
 export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Promise<IssueResult> {
-  const { database, keys, clock, otp } = deps;
+  const { database, keys, clock, otp, limits } = deps;
   for (let attempt = 0; ; attempt++) {
     const now = clock.now();
     const id = newChallengeId();
     const code = generateCode(otp.length);
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
-    const gateDigit = input.gate ? newGateDigit() : null;
     try {
-      return await database.transaction(async (rows): Promise<IssueResult> => {
-        // One issuer at a time on every instance: the limits count rows this lock guards.
-        await rows(sql`select pg_advisory_xact_lock(hashtext('voice-otp:issue'))`);
-        const subject = { number: input.number, prefix: numberPrefix(input.number), clientIp: input.clientIp };
-        const refusal = await checkCallLimits(rows, deps.limits, subject, now);
-        if (refusal) return { kind: "limited", ...refusal };
-        const [budget] = await rows<{ used: number; locked_until: Date | string | null }>(sql`
-          select coalesce(max(attempts), 0)::int as used,
-                 max(expires_at) filter (where attempts >= ${otp.maxAttempts}) as locked_until
-          from challenges
-          where number = ${input.number} and status <> 'approved' and expires_at > ${ts(now)}`);
-        const used = budget?.used ?? 0;
-        if (used >= otp.maxAttempts) return { kind: "attempts_exhausted", lockedUntil: toDate(budget?.locked_until ?? now) };
-        await rows(sql`
-          update challenges
-          set status = case when expires_at <= ${ts(now)} then 'expired' else 'superseded' end,
-              code_mac = null, code_sealed = null, ended_at = ${ts(now)}
-          where number = ${input.number} and status = 'pending'`);
-        // The one-pending-per-number index backs the lock up: a duplicate cannot be stored.
-        await rows(sql`
-          insert into challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
-                                  attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
-          values (${id}, ${input.number}, ${subject.prefix}, ${input.clientIp ?? null}, 'pending', ${macCode(keys, code)},
-                  ${sealCode(keys, id, code)}, ${input.language}, ${gateDigit}, ${used}, ${otp.maxAttempts}, ${input.carrier},
-                  ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
-        return { kind: "issued", id, number: input.number, attempts: used, maxAttempts: otp.maxAttempts, expiresAt };
+      const [row] = await issueStatement(database, {
+        id,
+        number: input.number,
+        prefix: numberPrefix(input.number),
+        clientIp: input.clientIp ?? null,
+        codeMac: macCode(keys, code),
+        codeSealed: sealCode(keys, id, code),
+        language: input.language,
+        gateDigit: input.gate ? newGateDigit() : null,
+        maxAttempts: otp.maxAttempts,
+        carrier: input.carrier,
+        apiKeyName: input.apiKeyName ?? null,
+        now: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+        hour: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000).toISOString(),
+        resendCooldown: limits.resendCooldownSeconds,
+        perNumber10Min: limits.callsPerNumberPer10Min,
+        perNumberDay: limits.callsPerNumberPerDay,
+        perPrefixHour: limits.callsPerPrefixPerHour,
+        perIpHour: limits.callsPerIpPerHour,
+        perDay: limits.callsPerDay,
+        failedPerDay: limits.failedValidationsPerNumberPerDay,
       });
+      if (!row) throw new Error("voice_otp_issue_challenge returned no row");
+      const used = Number(row.o_used);
+      if (row.o_outcome === "issued") {
+        return { kind: "issued", id, number: input.number, attempts: used, maxAttempts: otp.maxAttempts, expiresAt };
+      }
+      if (row.o_outcome === "attempts_exhausted") return { kind: "attempts_exhausted", lockedUntil: toDate(row.o_retry_at) };
+      if (row.o_outcome === "limited" && row.o_limit && isCallLimit(row.o_limit)) {
+        return { kind: "limited", ...limitRefusal(row.o_limit, toDate(row.o_retry_at), limits, now) };
+      }
+      throw new Error(`voice_otp_issue_challenge answered ${row.o_outcome}/${row.o_limit}`);
     } catch (err) {
-      // A concurrent request for the same number inserted its pending challenge
-      // first; run again and supersede that one. Bounded, though each retry wins
-      // against at least one competitor.
-      if (isUniqueViolation(err) && attempt < 20) continue;
+      // The one-pending-per-number index backs the locks up; a deadlock between lock
+      // holders (only possible through a hash collision) is broken by PostgreSQL. Both
+      // are safe to run again, a bounded number of times.
+      if (isRetryable(err) && attempt < 20) continue;
       throw err;
     }
   }
@@ -104,6 +120,67 @@ export type CheckResult =
   | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 }
   /** The caller's request budget (counted in the same statement) is spent; nothing was checked. */
   | { kind: "rate_limited"; retryAfterSeconds: number };
+
+interface CheckRow {
+  /** Null when the request's shard had no room left (nothing else happened). */
+  hits: number | null;
+  id: string | null;
+  prior_status: string;
+  others: number;
+  new_status: string | null;
+  attempts: number | null;
+  failures: number | null;
+  max_attempts: number;
+}
+
+/** The statement of checkCode, by what names the challenge and whether the request is counted. */
+function checkQuery(by: "id" | "number", counted: boolean) {
+  const now = sql`${p("now")}::timestamptz`;
+  const mac = p("mac");
+  const which = by === "id" ? sql`l.id = ${p("target")}` : sql`l.number = ${p("target")}`;
+  const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
+  // Without a request to count, a constant row stands in for the admitted count.
+  const hit = counted ? sql`${countingCte},` : sql`hit as (select 1 as hits),`;
+  return sql`
+    with ${hit} latest as (
+      select l.id, l.status, l.max_attempts,
+             (select coalesce(sum(o.failures), 0) from challenges o
+              where o.number = l.number and o.id <> l.id and o.created_at > ${p("dayAgo")}::timestamptz)::int as others
+      from challenges l
+      where ${which} order by l.created_at desc limit 1
+    ), upd as (
+      update challenges c set
+        status = case
+          when c.expires_at <= ${now} then 'expired'
+          when c.code_mac = ${mac} then 'approved'
+          when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
+          else 'pending' end,
+        attempts = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.attempts else c.attempts + 1 end,
+        failures = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.failures else c.failures + 1 end,
+        code_mac = case when ${ends} then null else c.code_mac end,
+        code_sealed = case when ${ends} then null else c.code_sealed end,
+        ended_at = case when ${ends} then ${now} else null end
+      from latest
+      where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
+        and latest.others + c.failures < ${p("lockMax")}::int and exists (select 1 from hit)
+      returning c.status, c.attempts, c.failures
+    )
+    select (select hits from hit) as hits, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
+           upd.status as new_status, upd.attempts, upd.failures
+    from (select 1) as one left join latest on true left join upd on true`;
+}
+
+const checkStatements = {
+  id: { counted: statement<CheckRow>(checkQuery("id", true)), uncounted: statement<CheckRow>(checkQuery("id", false)) },
+  number: {
+    counted: statement<CheckRow>(checkQuery("number", true)),
+    uncounted: statement<CheckRow>(checkQuery("number", false)),
+  },
+};
+
+const currentStatus = statement<{ status: string; failures: number; expired: boolean }>(
+  sql`select status, failures, expires_at <= ${p("now")}::timestamptz as expired from challenges where id = ${p("id")}`,
+);
 
 /**
  * Checks a guess against the latest challenge of a number (or a given id) in one
@@ -124,53 +201,27 @@ export async function checkCode(
 ): Promise<CheckResult> {
   const { database, keys, clock } = deps;
   const lockMax = deps.limits.failedValidationsPerNumberPerDay;
-  const now = ts(clock.now());
-  const dayAgo = ts(new Date(clock.now().getTime() - 86_400_000));
-  const mac = macCode(keys, guess);
-  const which = "id" in target ? sql`l.id = ${target.id}` : sql`l.number = ${target.number}`;
-  const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
-  // Without an admission to count, a constant stands in for the hit count.
-  const hit = admit ? sql`${countingCte(admit)},` : sql`hit as (select 0 as hits),`;
-  const admitted = sql`(select hits from hit) <= ${admit?.perMinute ?? 0}`;
-  const [row] = await database.rows<{
-    hits: number;
-    id: string | null;
-    prior_status: string;
-    others: number;
-    new_status: string | null;
-    attempts: number | null;
-    failures: number | null;
-    max_attempts: number;
-  }>(sql`
-    with ${hit} latest as (
-      select l.id, l.status, l.max_attempts,
-             (select coalesce(sum(o.failures), 0) from challenges o
-              where o.number = l.number and o.id <> l.id and o.created_at > ${dayAgo})::int as others
-      from challenges l
-      where ${which} order by l.created_at desc limit 1
-    ), upd as (
-      update challenges c set
-        status = case
-          when c.expires_at <= ${now} then 'expired'
-          when c.code_mac = ${mac} then 'approved'
-          when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
-          else 'pending' end,
-        attempts = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.attempts else c.attempts + 1 end,
-        failures = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.failures else c.failures + 1 end,
-        code_mac = case when ${ends} then null else c.code_mac end,
-        code_sealed = case when ${ends} then null else c.code_sealed end,
-        ended_at = case when ${ends} then ${now} else null end
-      from latest
-      where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
-        and latest.others + c.failures < ${lockMax} and ${admitted}
-      returning c.status, c.attempts, c.failures
-    )
-    select (select hits from hit) as hits, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
-           upd.status as new_status, upd.attempts, upd.failures
-    from (select 1) as one left join latest on true left join upd on true`);
-
-  const wait = admit && row ? refusal(admit, Number(row.hits)) : null;
-  if (wait !== null) return { kind: "rate_limited", retryAfterSeconds: wait };
+  const now = clock.now();
+  const values = {
+    target: "id" in target ? target.id : target.number,
+    mac: macCode(keys, guess),
+    now: now.toISOString(),
+    dayAgo: new Date(now.getTime() - 86_400_000).toISOString(),
+    lockMax,
+  };
+  const by = "id" in target ? "id" : "number";
+  let row: CheckRow | undefined;
+  if (admit) {
+    // A shard that refuses the request leaves the challenge untouched: the next one is tried.
+    const admitted = await admitRequest(database, admit, async (shard) => {
+      const [r] = await checkStatements[by].counted(database, { ...values, ...shard });
+      return r && r.hits !== null ? r : null;
+    });
+    if (!admitted) return { kind: "rate_limited", retryAfterSeconds: retryAfter(admit) };
+    row = admitted;
+  } else {
+    [row] = await checkStatements[by].uncounted(database, values);
+  }
   if (!row?.id) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
   switch (row.new_status) {
     case "approved":
@@ -188,9 +239,7 @@ export async function checkCode(
   // what it is now (only to choose the reason; the verdict is already decided).
   let ended = row.prior_status;
   if (ended === "pending") {
-    const [current] = await database.rows<{ status: string; failures: number; expired: boolean }>(
-      sql`select status, failures, expires_at <= ${now} as expired from challenges where id = ${row.id}`,
-    );
+    const [current] = await currentStatus(database, { id: row.id, now: now.toISOString() });
     ended = current?.status ?? ended;
     if (current && ended === "pending") {
       if (current.expired) return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
@@ -210,34 +259,32 @@ export interface SpeakableChallenge {
   callSid: string | null;
 }
 
+const speakStatement = statement<{ code_sealed: string | null; language: string; gate_digit: number | null; call_sid: string | null }>(sql`
+  select code_sealed, language, gate_digit, call_sid from challenges
+  where id = ${p("id")} and status = 'pending' and expires_at > ${p("now")}::timestamptz`);
+
 /** The code to read aloud, only while the challenge is pending and unexpired. */
 export async function codeToSpeak(deps: ChallengeDeps, id: string): Promise<SpeakableChallenge | null> {
   const { database, keys, clock } = deps;
-  const [row] = await database.rows<{
-    code_sealed: string | null;
-    language: string;
-    gate_digit: number | null;
-    call_sid: string | null;
-  }>(sql`
-    select code_sealed, language, gate_digit, call_sid from challenges
-    where id = ${id} and status = 'pending' and expires_at > ${ts(clock.now())}`);
+  const [row] = await speakStatement(database, { id, now: clock.now().toISOString() });
   if (!row?.code_sealed) return null;
   const code = unsealCode(keys, id, row.code_sealed);
   if (code === null) return null;
   return { id, code, language: row.language, gateDigit: row.gate_digit, callSid: row.call_sid };
 }
 
+const placedStatement = statement(sql`
+  with u as (
+    update challenges set call_sid = ${p("callSid")}, call_status = coalesce(call_status, ${p("status")})
+    where id = ${p("id")} returning id
+  )
+  insert into call_events (challenge_id, call_sid, status, at)
+  select id, ${p("callSid")}, ${p("status")}, ${p("at")}::timestamptz from u
+  on conflict do nothing`);
+
 /** The carrier accepted the call: remember its id and the first event. */
 export async function recordCallPlaced(deps: ChallengeDeps, id: string, callSid: string, status: string): Promise<void> {
-  const at = ts(deps.clock.now());
-  await deps.database.rows(sql`
-    with u as (
-      update challenges set call_sid = ${callSid}, call_status = coalesce(call_status, ${status})
-      where id = ${id} returning id
-    )
-    insert into call_events (challenge_id, call_sid, status, at)
-    select id, ${callSid}, ${status}, ${at} from u
-    on conflict do nothing`);
+  await placedStatement(deps.database, { id, callSid, status, at: deps.clock.now().toISOString() });
 }
 
 /** The carrier refused or could not be reached: the challenge ends and its code is wiped. */
@@ -268,6 +315,27 @@ const rank = (column: ReturnType<typeof sql>) => sql`(case ${column}
   when 'completed' then 4 when 'busy' then 4 when 'no-answer' then 4 when 'failed' then 4 when 'canceled' then 4
   else -1 end)`;
 
+const eventStatement = statement(sql`
+  with moved as (
+    update challenges c set
+      call_status = ${p("status")},
+      call_sid = coalesce(c.call_sid, ${p("callSid")}),
+      answered_by = coalesce(${p("answeredBy")}, c.answered_by),
+      status = case when ${p("ends")}::boolean and c.status = 'pending' then 'failed' else c.status end,
+      failure_code = case when ${p("ends")}::boolean and c.status = 'pending' then ${p("failureCode")} else c.failure_code end,
+      code_mac = case when ${p("ends")}::boolean and c.status = 'pending' then null else c.code_mac end,
+      code_sealed = case when ${p("ends")}::boolean and c.status = 'pending' then null else c.code_sealed end,
+      ended_at = case when ${p("ends")}::boolean and c.status = 'pending' then ${p("now")}::timestamptz else c.ended_at end
+    where c.id = ${p("id")}
+      and (c.call_sid is null or c.call_sid = ${p("callSid")})
+      and ${rank(sql`c.call_status`)} < ${rank(sql`${p("status")}::text`)}
+    returning c.id
+  )
+  insert into call_events (challenge_id, call_sid, status, at)
+  select id, ${p("callSid")}, ${p("status")}, ${p("now")}::timestamptz from moved
+  on conflict do nothing
+  returning id`);
+
 /**
  * Records a call progress event. Events only move the call forward: a replayed
  * or late event (ringing after completed) changes nothing. A call that was never
@@ -277,28 +345,15 @@ export async function recordCallEvent(
   deps: ChallengeDeps,
   event: { challengeId: string; callSid: string; status: CallStatus; answeredBy?: string },
 ): Promise<{ recorded: boolean }> {
-  const now = ts(deps.clock.now());
-  const endsChallenge = UNANSWERED.includes(event.status);
-  const rows = await deps.database.rows(sql`
-    with moved as (
-      update challenges c set
-        call_status = ${event.status},
-        call_sid = coalesce(c.call_sid, ${event.callSid}),
-        answered_by = coalesce(${event.answeredBy ?? null}, c.answered_by),
-        status = case when ${endsChallenge}::boolean and c.status = 'pending' then 'failed' else c.status end,
-        failure_code = case when ${endsChallenge}::boolean and c.status = 'pending' then ${`call-${event.status}`} else c.failure_code end,
-        code_mac = case when ${endsChallenge}::boolean and c.status = 'pending' then null else c.code_mac end,
-        code_sealed = case when ${endsChallenge}::boolean and c.status = 'pending' then null else c.code_sealed end,
-        ended_at = case when ${endsChallenge}::boolean and c.status = 'pending' then ${now} else c.ended_at end
-      where c.id = ${event.challengeId}
-        and (c.call_sid is null or c.call_sid = ${event.callSid})
-        and ${rank(sql`c.call_status`)} < ${rank(sql`${event.status}::text`)}
-      returning c.id
-    )
-    insert into call_events (challenge_id, call_sid, status, at)
-    select id, ${event.callSid}, ${event.status}, ${now} from moved
-    on conflict do nothing
-    returning id`);
+  const rows = await eventStatement(deps.database, {
+    id: event.challengeId,
+    callSid: event.callSid,
+    status: event.status,
+    answeredBy: event.answeredBy ?? null,
+    ends: UNANSWERED.includes(event.status),
+    failureCode: `call-${event.status}`,
+    now: deps.clock.now().toISOString(),
+  });
   return { recorded: rows.length > 0 };
 }
 
@@ -362,9 +417,10 @@ function toDate(v: unknown): Date {
   return v instanceof Date ? v : new Date(String(v));
 }
 
-function isUniqueViolation(err: unknown): boolean {
+function isRetryable(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === "23505") return true;
+    const code = (e as { code?: string }).code;
+    if (code === "23505" || code === "40P01") return true;
   }
   return false;
 }

@@ -1,28 +1,29 @@
+// The service under load, in its own process, from the build (bench/tmp/dist) and
+// without tsx: what `node dist/server.js` runs in the Docker image, configured from
+// the environment. Plain JavaScript so that no loader adds to its memory.
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { loadConfig } from "../src/config.js";
-import { startService } from "../src/service.js";
-import { serveParent } from "./processes.js";
+import { serveParent } from "./serve-parent.mjs";
 
-/** The service under load, in its own process: configured from the environment as `npm start` is. */
-const config = loadConfig(process.env);
-const service = await startService({ config });
+const { loadConfig } = await import("./tmp/dist/config.js");
+const { startService } = await import("./tmp/dist/service.js");
+const service = await startService({ config: loadConfig(process.env) });
 
 // CPU profiles of single scenarios (`npm run bench -- --profile`), taken in this process.
-let session: Session | undefined;
+let session;
 serveParent(
   {
     /** Where the memory is, in MB: the V8 heap, buffers outside it, the whole process. */
-    memory({ gc }: { gc?: boolean }) {
+    memory({ gc }) {
       // A full collection first tells live memory from garbage not yet collected.
       if (gc) {
         setFlagsFromString("--expose-gc");
-        (runInNewContext("gc") as () => void)();
+        runInNewContext("gc")();
       }
       const m = process.memoryUsage();
-      const mb = (n: number) => Math.round(n / 2 ** 20);
+      const mb = (n) => Math.round(n / 2 ** 20);
       return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
     },
     async profileStart() {
@@ -31,7 +32,7 @@ serveParent(
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
     },
-    async profileStop({ file }: { file: string }) {
+    async profileStop({ file }) {
       if (!session) throw new Error("no profile started");
       const { profile } = await session.post("Profiler.stop");
       writeFileSync(file, JSON.stringify(profile));
@@ -41,4 +42,4 @@ serveParent(
   },
   () => service.close(2000),
 );
-process.send!({ type: "ready", url: service.url, pid: process.pid });
+process.send({ type: "ready", url: service.url, pid: process.pid });

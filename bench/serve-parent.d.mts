@@ -1,0 +1,1 @@
+export function serveParent(handlers: Record<string, (msg: any) => unknown>, close: () => Promise<void>): void;

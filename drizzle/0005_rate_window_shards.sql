@@ -1,0 +1,2 @@
+ALTER TABLE "rate_windows" DROP CONSTRAINT "rate_windows_bucket_window_start_pk";--> statement-breakpoint
+ALTER TABLE "rate_windows" ADD CONSTRAINT "rate_windows_bucket_window_start_shard_pk" PRIMARY KEY("bucket","window_start","shard");
