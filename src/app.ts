@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { HttpBindings } from "@hono/node-server";
 import type { Logger } from "pino";
 import { randomUUID } from "node:crypto";
@@ -10,9 +9,14 @@ import type { ChallengeDeps } from "./otp/challenges.js";
 import type { Clock } from "./otp/clock.js";
 import type { CodeKeys } from "./otp/codes.js";
 import { apiKeyAuth, requestRate, type KeyIdentity } from "./http/auth.js";
+import { bodyLimit } from "./http/body-limit.js";
 import { idempotency } from "./http/idempotency.js";
+import { drain, type Lifecycle } from "./http/drain.js";
 import { AppError, handleError, sendError } from "./http/errors.js";
+import { openapiDocument } from "./http/openapi.js";
+import { declarationsOf, mount } from "./http/openapi-route.js";
 import { challengeRoutes } from "./http/routes/challenges.js";
+import { docsRoutes } from "./http/routes/docs.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoutes } from "./http/routes/metrics.js";
 import type { Metrics } from "./metrics.js";
@@ -29,8 +33,8 @@ export interface AppDeps {
   logger: Logger;
   /** Where carriers reach this instance; a function because the port may be known only after listen. */
   publicBaseUrl: () => string;
-  /** Set when shutdown begins, so /readyz turns the load balancer away first. */
-  lifecycle: { draining: boolean };
+  /** Draining once shutdown begins: /readyz turns load balancers away, new work is refused, webhooks still served. */
+  lifecycle: Lifecycle;
   otp: ChallengeDeps;
   metrics: Metrics;
 }
@@ -42,8 +46,11 @@ export type AppEnv = {
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
-/** Every route and its methods, so a wrong method gets 405 rather than 404. */
-const ROUTES: Array<{ path: RegExp; name: string; methods: string[] }> = [
+/**
+ * Every route and its methods, so a wrong method gets 405 rather than 404; `name` is
+ * the metrics label. test/openapi.test.ts checks that the OpenAPI document has them all.
+ */
+export const ROUTES: Array<{ path: RegExp; name: string; methods: string[] }> = [
   { path: /^\/request-auth$/, name: "/request-auth", methods: ["POST"] },
   { path: /^\/validate-auth$/, name: "/validate-auth", methods: ["POST"] },
   { path: /^\/challenges\/[^/]+$/, name: "/challenges/:id", methods: ["GET"] },
@@ -52,10 +59,17 @@ const ROUTES: Array<{ path: RegExp; name: string; methods: string[] }> = [
   { path: /^\/healthz$/, name: "/healthz", methods: ["GET"] },
   { path: /^\/readyz$/, name: "/readyz", methods: ["GET"] },
   { path: /^\/metrics$/, name: "/metrics", methods: ["GET"] },
+  { path: /^\/openapi\.json$/, name: "/openapi.json", methods: ["GET"] },
+  { path: /^\/docs$/, name: "/docs", methods: ["GET"] },
+  { path: /^\/docs\/[^/]+$/, name: "/docs/:file", methods: ["GET"] },
 ];
 const routeName = (path: string) => ROUTES.find((r) => r.path.test(path))?.name ?? "unmatched";
 
-/** The HTTP application. No I/O happens here: every part comes in through deps. */
+/**
+ * The HTTP application. No I/O happens here: every part comes in through deps. Each
+ * route group declares its routes for the OpenAPI document (see http/openapi-route.ts);
+ * declarationsOf(app) has them all.
+ */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
 
@@ -77,16 +91,13 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  app.use(
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: (c) => sendError(c, new AppError("payload_too_large", "request body is over 16 KB")),
-    }),
-  );
+  app.use(drain(deps.lifecycle));
+  app.use(bodyLimit(BODY_LIMIT_BYTES));
 
-  app.route("/", healthRoutes(deps));
-  app.route("/", metricsRoutes(deps));
-  app.route("/", webhookRoutes(deps));
+  mount(app, healthRoutes(deps));
+  mount(app, metricsRoutes(deps));
+  mount(app, webhookRoutes(deps));
+  mount(app, docsRoutes(deps, openapiDocument(() => declarationsOf(app))));
 
   const auth = apiKeyAuth(deps);
   const rate = requestRate(deps);
@@ -95,9 +106,9 @@ export function createApp(deps: AppDeps) {
   // validate-auth counts the key's request inside its one statement.
   app.use("/validate-auth", auth);
   app.use("/challenges/*", auth, rate);
-  app.route("/", requestAuthRoutes(deps));
-  app.route("/", validateAuthRoutes(deps));
-  app.route("/", challengeRoutes(deps));
+  mount(app, requestAuthRoutes(deps));
+  mount(app, validateAuthRoutes(deps));
+  mount(app, challengeRoutes(deps));
 
   app.notFound((c) => {
     const allowed = ROUTES.find((r) => r.path.test(c.req.path))?.methods;

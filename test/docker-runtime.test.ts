@@ -335,6 +335,12 @@ describe("the Docker image, replayed without Docker", () => {
         timings.startToHealthy = Date.now() - t0;
         await waitFor("/readyz");
         expect(existsSync(join(env.DATA_DIR, "pg"))).toBe(true);
+        // The API reference from the built files: the document (its generator and package.json
+        // found from dist/) and the page's scripts from the production node_modules.
+        const doc = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+        expect(doc.status).toBe(200);
+        expect(((await doc.json()) as { servers: unknown }).servers).toEqual([{ url: "https://otp.example.com" }]);
+        expect((await fetch(`http://127.0.0.1:${port}/docs/swagger-ui-bundle.js`)).status).toBe(200);
 
         const hc = await run(image.healthcheck!, cwd, env);
         expect(hc.code, hc.output).toBe(0);

@@ -3,9 +3,9 @@ import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { AppDeps, AppEnv } from "../app.js";
 import { AppError } from "./errors.js";
+import { idempotencyKey } from "./schemas.js";
 
 const WINDOW_MS = 24 * 3600_000;
-const KEY = /^[\x21-\x7e]{1,255}$/;
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
 /**
@@ -21,7 +21,7 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.req.header("idempotency-key");
     if (key === undefined || c.req.method !== "POST") return next();
-    if (!KEY.test(key)) throw new AppError("invalid_request", "Idempotency-Key: use 1-255 visible ASCII characters, e.g. a UUID");
+    if (!idempotencyKey.safeParse(key).success) throw new AppError("invalid_request", "Idempotency-Key: use 1-255 visible ASCII characters, e.g. a UUID");
     const body = await c.req.arrayBuffer(); // Hono caches it for the route's own parsing
     const hash = createHash("sha256")
       .update(c.req.header("content-type") ?? "")

@@ -1,15 +1,88 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app.js";
 import { getChallenge } from "../../otp/challenges.js";
+import { errorResponses, keyRateLimitedExample } from "../error-docs.js";
 import { AppError } from "../errors.js";
+import { apiKeySecurity, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
+import { challengeView, type ChallengeBody } from "../responses.js";
+import { challengeId } from "../schemas.js";
+
+const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 23, 55, s)).toISOString();
+
+export const challengeRoute = declareRoute({
+  method: "get",
+  path: "/challenges/{id}",
+  tags: ["Verification"],
+  summary: "A challenge's state and call history",
+  description: "Never the code. Any valid key can read any challenge. An id that is not one of the service's answers 404.",
+  security: apiKeySecurity,
+  request: {
+    params: z.object({ id: challengeId.meta({ param: { example: "ch_w_pghrJuwBSBg7x0NbcBpA" } }) }),
+    headers: z.object({ "X-Request-Id": requestIdParam }),
+  },
+  responses: {
+    200: jsonResponse("The challenge.", challengeView, {
+      approved: {
+        summary: "Answered by a person and approved",
+        value: {
+          id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+          number: "+14155550123",
+          status: "approved",
+          language: "en",
+          attempts_used: 1,
+          attempts_allowed: 5,
+          created_at: at(45),
+          expires_at: "2026-11-23T00:05:45.000Z",
+          ended_at: at(59),
+          failure_code: null,
+          api_key: "env:5f2b9c1d",
+          call: {
+            carrier: "twilio",
+            sid: "CA5e1f0c9a8b7d6e5f4a3b2c1d0e9f8a7b",
+            status: "completed",
+            answered_by: "human",
+            events: ["queued", "initiated", "ringing", "in-progress", "completed"].map((status, i) => ({ status, at: at(45 + i * 3) })),
+          },
+        },
+      },
+      busy: {
+        summary: "The line was busy: the challenge failed and nobody heard the code",
+        value: {
+          id: "ch_Q2vY8kq0nW3xZ1a9bC4dEf",
+          number: "+14155550124",
+          status: "failed",
+          language: "es",
+          attempts_used: 0,
+          attempts_allowed: 5,
+          created_at: at(10),
+          expires_at: "2026-11-23T00:05:10.000Z",
+          ended_at: at(16),
+          failure_code: "call-busy",
+          api_key: "billing-backend",
+          call: {
+            carrier: "signalwire",
+            sid: "3b6f1c2e-6a7d-4e8f-9a0b-1c2d3e4f5a6b",
+            status: "busy",
+            answered_by: null,
+            events: ["queued", "initiated", "ringing", "busy"].map((status, i) => ({ status, at: at(10 + i * 2) })),
+          },
+        },
+      },
+    }),
+    ...errorResponses(["unauthorized", "not_found", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+      rate_limited: keyRateLimitedExample,
+    }),
+  },
+});
 
 export function challengeRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.get("/challenges/:id", async (c) => {
-    const id = c.req.param("id");
-    const view = /^[\w-]{1,64}$/.test(id) ? await getChallenge(deps.otp, id) : null;
+  serveRoute(app, challengeRoute, async (c) => {
+    const id = c.req.param("id") ?? "";
+    const view = challengeId.safeParse(id).success ? await getChallenge(deps.otp, id) : null;
     if (!view) throw new AppError("not_found", "no challenge with this id");
-    return c.json({
+    const body: ChallengeBody = {
       id: view.id,
       number: view.number,
       status: view.status,
@@ -28,7 +101,8 @@ export function challengeRoutes(deps: AppDeps) {
         answered_by: view.answeredBy,
         events: view.callEvents.map((e) => ({ status: e.status, at: e.at.toISOString() })),
       },
-    });
+    };
+    return c.json(body, 200);
   });
   return app;
 }

@@ -1,20 +1,51 @@
 import { Hono } from "hono";
-import type { AppDeps } from "../../app.js";
-import { AppError, sendError } from "../errors.js";
+import type { AppDeps, AppEnv } from "../../app.js";
+import { errorResponses } from "../error-docs.js";
+import { AppError } from "../errors.js";
+import { declareRoute, jsonResponse, publicRoute, serveRoute } from "../openapi-route.js";
+import { healthBody, readyBody } from "../responses.js";
+
+export const healthRoute = declareRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["Operations"],
+  summary: "Liveness",
+  description: "200 while the process serves HTTP. No key needed.",
+  security: publicRoute,
+  responses: {
+    200: jsonResponse("The process serves HTTP.", healthBody, { ok: { summary: "Alive", value: { status: "ok" } } }),
+  },
+});
+
+export const readyRoute = declareRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["Operations"],
+  summary: "Readiness, for a load balancer",
+  description: "200 when the database answers within 1.5 s; 503 when it does not, and as soon as shutdown begins. No key needed.",
+  security: publicRoute,
+  responses: {
+    200: jsonResponse("Ready: the database answers.", readyBody, { ready: { summary: "Ready", value: { status: "ready", database: "ok" } } }),
+    ...errorResponses(["service_unavailable", "shutting_down"], {
+      service_unavailable: { message: "the database did not answer" },
+      shutting_down: { message: "this instance is shutting down; the load balancer should use another" },
+    }),
+  },
+});
 
 export function healthRoutes(deps: AppDeps) {
-  const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
+  const app = new Hono<AppEnv>();
+  serveRoute(app, healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  serveRoute(app, readyRoute, async (c) => {
     if (deps.lifecycle.draining) {
-      return sendError(c, new AppError("shutting_down", "this instance is shutting down; the load balancer should use another"));
+      throw new AppError("shutting_down", "this instance is shutting down; the load balancer should use another");
     }
     try {
       await deps.database.ping(1500);
-      return c.json({ status: "ready", database: "ok" });
     } catch {
-      return sendError(c, new AppError("service_unavailable", "the database did not answer"));
+      throw new AppError("service_unavailable", "the database did not answer");
     }
+    return c.json({ status: "ready" as const, database: "ok" as const }, 200);
   });
   return app;
 }

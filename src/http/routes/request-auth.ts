@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app.js";
 import { CarrierError } from "../../carriers/carrier.js";
 import { issueChallenge, markFailed, recordCallPlaced } from "../../otp/challenges.js";
@@ -6,12 +7,69 @@ import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
 import { readBody } from "../body.js";
+import { errorResponses } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { requestAuthBody } from "../schemas.js";
+import { apiKeySecurity, bodyOf, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
+import { requestAuthCreated, type RequestAuthCreated } from "../responses.js";
+import { idempotencyKey, requestAuthBody } from "../schemas.js";
+
+export const requestAuthRoute = declareRoute({
+  method: "post",
+  path: "/request-auth",
+  tags: ["Verification"],
+  summary: "Call a number and read it a new code",
+  description:
+    "Creates a challenge (one code for one number, valid OTP_TTL_SECONDS, OTP_MAX_ATTEMPTS guesses) and asks the carrier to call. A pending challenge for the same number is superseded; its wrong guesses carry over. The 201 means the carrier accepted the call, not that anyone answered: follow it with GET /challenges/{id}. In a form, encode `+` as `%2B`.",
+  security: apiKeySecurity,
+  request: {
+    headers: z.object({
+      "Idempotency-Key": idempotencyKey.optional().meta({ param: { example: "3f0b8c1e-8a4e-4b9e-9a57-3c5d2b1f7e10" } }),
+      "X-Request-Id": requestIdParam,
+    }),
+    body: bodyOf(requestAuthBody, {
+      e164: { summary: "A number in E.164", value: { number: "+14155550123" } },
+      national: {
+        summary: "A national number, in Spanish, with the end user's address",
+        value: { number: "(415) 555-0124", language: "es", client_ip: "203.0.113.7" },
+      },
+    }),
+  },
+  responses: {
+    201: jsonResponse(
+      "The carrier accepted the call: the phone is ringing.",
+      requestAuthCreated,
+      {
+        created: {
+          summary: "A call placed",
+          value: { id: "ch_w_pghrJuwBSBg7x0NbcBpA", number: "+14155550123", status: "pending", expires_at: "2026-11-23T00:05:45.167Z", attempts_allowed: 5 },
+        },
+      },
+      { "Idempotent-Replayed": z.literal("true").optional().meta({ description: "This is the stored answer to an earlier request with the same Idempotency-Key; no second call was placed." }) },
+    ),
+    ...errorResponses([
+      "invalid_request",
+      "invalid_number",
+      "destination_not_allowed",
+      "unsupported_language",
+      "unauthorized",
+      "idempotency_in_flight",
+      "payload_too_large",
+      "unsupported_media_type",
+      "idempotency_key_reused",
+      "attempts_exhausted",
+      "rate_limited",
+      "internal_error",
+      "carrier_error",
+      "service_unavailable",
+      "shutting_down",
+      "carrier_timeout",
+    ]),
+  },
+});
 
 export function requestAuthRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.post("/request-auth", async (c) => {
+  serveRoute(app, requestAuthRoute, async (c) => {
     const body = await readBody(c, requestAuthBody);
     const parsed = parsePhone(body.number, deps.config.defaultCountry);
     if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
@@ -87,16 +145,14 @@ export function requestAuthRoutes(deps: AppDeps) {
       );
     }
 
-    return c.json(
-      {
-        id: issued.id,
-        number,
-        status: "pending",
-        expires_at: issued.expiresAt.toISOString(),
-        attempts_allowed: issued.maxAttempts - issued.attempts,
-      },
-      201,
-    );
+    const created: RequestAuthCreated = {
+      id: issued.id,
+      number,
+      status: "pending",
+      expires_at: issued.expiresAt.toISOString(),
+      attempts_allowed: issued.maxAttempts - issued.attempts,
+    };
+    return c.json(created, 201);
   });
   return app;
 }

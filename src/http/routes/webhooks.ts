@@ -5,7 +5,10 @@ import { resolveLanguage } from "../../voice/phrases.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
+import { serveRoute } from "../openapi-route.js";
 import { publicRequestUrl } from "../public-url.js";
+import { challengeId } from "../schemas.js";
+import { callStatusRoute, voiceRoutes, webhookForm } from "./webhooks.openapi.js";
 
 type Params = Record<string, string | string[]>;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -23,12 +26,11 @@ export function webhookRoutes(deps: AppDeps) {
         throw new AppError("unsupported_media_type", "carrier webhooks are form posts");
       }
       // Every value of a repeated key is signed, so every value must be kept.
-      params = (await c.req.parseBody({ all: true })) as Params;
-      for (const v of Object.values(params)) {
-        if (typeof v !== "string" && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
-          throw new AppError("invalid_request", "carrier webhooks carry text fields only");
-        }
-      }
+      // A malformed multipart body (no boundary, cut short) makes the parser throw: the sender's fault.
+      params = (await c.req.parseBody({ all: true }).catch(() => {
+        throw new AppError("invalid_request", "the form body could not be parsed");
+      })) as Params;
+      if (!webhookForm.safeParse(params).success) throw new AppError("invalid_request", "carrier webhooks carry text fields only");
     }
     const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
     const headers = Object.fromEntries(Object.entries(c.req.header()).map(([k, v]) => [k.toLowerCase(), v]));
@@ -51,7 +53,7 @@ export function webhookRoutes(deps: AppDeps) {
     const settings = { orgName: deps.config.voice.orgName, language: deps.config.voice.language, voice: deps.config.voice.voice };
     const fallbackLanguage = resolveLanguage(deps.config.voice.language) ?? "en";
 
-    const call = /^[\w-]{1,64}$/.test(id) ? await codeToSpeak(deps.otp, id) : null;
+    const call = challengeId.safeParse(id).success ? await codeToSpeak(deps.otp, id) : null;
     const callSid = first(params.CallSid);
     // A challenge that ended, or a request from another call than the one we placed, hears no code.
     if (!call || (call.callSid && callSid && call.callSid !== callSid)) {
@@ -82,15 +84,15 @@ export function webhookRoutes(deps: AppDeps) {
     return xml(c, openingScript(settings, call, next(0, 1)));
   }
 
-  app.post("/call-2fa", voice);
-  app.get("/call-2fa", voice);
+  serveRoute(app, voiceRoutes.post, voice);
+  serveRoute(app, voiceRoutes.get, voice);
 
-  app.post("/call-status", async (c) => {
+  serveRoute(app, callStatusRoute, async (c) => {
     const params = await verified(c);
     const id = c.req.query("c") ?? "";
     const status = first(params.CallStatus);
     const callSid = first(params.CallSid);
-    if (/^[\w-]{1,64}$/.test(id) && callSid && CALL_STATUSES.includes(status as CallStatus)) {
+    if (challengeId.safeParse(id).success && callSid && CALL_STATUSES.includes(status as CallStatus)) {
       const { recorded } = await recordCallEvent(deps.otp, {
         challengeId: id,
         callSid,

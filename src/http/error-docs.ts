@@ -1,0 +1,172 @@
+import { z } from "zod";
+import { ERRORS, type ErrorCode } from "./errors.js";
+import { withRequestId } from "./openapi-route.js";
+
+/**
+ * The error catalogue as the OpenAPI document shows it: the body each code comes
+ * with (`{ error: { code, message, ...details } }`), when it happens, and a
+ * realistic example, so that a route declares its errors by code alone.
+ */
+
+const retryAfterSeconds = z.number().int().min(1).meta({ description: "Seconds to wait; the Retry-After header says the same." });
+const carrierDetails = {
+  carrier: z.enum(["twilio", "signalwire", "simulator"]),
+  carrier_code: z.string().meta({ description: "The carrier's own error code (e.g. 21211), or `timeout`, `unreachable`." }),
+  carrier_status: z.number().int().optional().meta({ description: "The HTTP status the carrier's API answered, when it answered." }),
+  challenge_id: z.string().meta({ description: "The challenge, now `failed`." }),
+};
+
+const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
+  invalid_request: { field: z.string().optional().meta({ description: "The body field that failed validation." }) },
+  rate_limited: {
+    limit: z.string().meta({
+      description:
+        "The limit reached: `resend_cooldown`, `failed_validations`, `calls_per_number_per_10_min`, `calls_per_number_per_day`, `calls_per_prefix_per_hour`, `calls_per_ip_per_hour`, `calls_per_day` or `requests_per_key_per_minute`.",
+    }),
+    retry_after_seconds: retryAfterSeconds,
+  },
+  attempts_exhausted: { retry_after_seconds: retryAfterSeconds },
+  carrier_error: carrierDetails,
+  carrier_timeout: carrierDetails,
+};
+
+/** When each code happens, and an example of what it says. */
+const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unknown> }> = {
+  invalid_request: {
+    when: "the body (or a header) fails validation, or is not valid JSON or a valid form",
+    example: { message: "number: Invalid input: expected string, received undefined", field: "number" },
+  },
+  invalid_number: { when: "`number` cannot be parsed or is not valid for its country", example: { message: "number: not a possible phone number" } },
+  destination_not_allowed: {
+    when: "the number's country is not in ALLOWED_COUNTRIES, it starts with one of BLOCKED_PREFIXES, or it is not a personal line",
+    example: { message: "number: calls to GB are not allowed (ALLOWED_COUNTRIES is US,CA)" },
+  },
+  unsupported_language: { when: "`language` is not one the calls speak", example: { message: "language: use one of en, es, fr, de, pt" } },
+  unauthorized: {
+    when: "a missing, unknown or revoked key",
+    example: { message: "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`" },
+  },
+  invalid_signature: {
+    when: "the carrier's signature is missing or does not match PUBLIC_BASE_URL + this path and query",
+    example: { message: "the carrier signature is missing or does not match this URL" },
+  },
+  not_found: { when: "no such challenge", example: { message: "no challenge with this id" } },
+  method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },
+  idempotency_in_flight: {
+    when: "a request with this Idempotency-Key is still being processed",
+    example: { message: "a request with this Idempotency-Key is still in progress; retry shortly" },
+  },
+  payload_too_large: { when: "a body over 16 KB", example: { message: "request body is over 16 KB" } },
+  unsupported_media_type: {
+    when: "a body that is neither JSON nor a form",
+    example: { message: "send the body as application/json or application/x-www-form-urlencoded" },
+  },
+  idempotency_key_reused: {
+    when: "this Idempotency-Key came with a different body",
+    example: { message: "this Idempotency-Key was used with a different request body; use a new key" },
+  },
+  attempts_exhausted: {
+    when: "every guess for this number is used up until the exhausted code expires",
+    example: {
+      message: "every code guess for this number is used up; a new call can be requested after Retry-After seconds",
+      retry_after_seconds: 412,
+    },
+  },
+  rate_limited: {
+    when: "an abuse limit refuses the request",
+    example: {
+      message: "a call to this number was requested less than 30 s ago; wait before asking again",
+      limit: "resend_cooldown",
+      retry_after_seconds: 27,
+    },
+  },
+  internal_error: { when: "a bug; the details are in the service's log", example: { message: "internal error; the service logged the details" } },
+  carrier_error: {
+    when: "the carrier refused the call or answered something unexpected; the challenge is marked failed",
+    example: {
+      message: "twilio refused the call: The 'To' number +1415•••0123 is not a valid phone number.",
+      carrier: "twilio",
+      carrier_code: "21211",
+      carrier_status: 400,
+      challenge_id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+    },
+  },
+  service_unavailable: { when: "the database does not answer", example: { message: "the database is unavailable; retry shortly" } },
+  shutting_down: {
+    when: "this instance is draining for shutdown; retry, another instance answers",
+    example: { message: "this instance is shutting down; retry shortly (another instance will answer)" },
+  },
+  carrier_timeout: {
+    when: "the carrier's API did not answer within CARRIER_TIMEOUT_MS; the challenge is marked failed",
+    example: {
+      message: "twilio did not answer in time: no answer from the twilio API within 10000 ms",
+      carrier: "twilio",
+      carrier_code: "timeout",
+      challenge_id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+    },
+  },
+};
+
+/** The per-key request budget's refusal, the one limit on routes other than /request-auth. */
+export const keyRateLimitedExample = {
+  message: "limit reached: at most 1200 requests per minute for this API key",
+  limit: "requests_per_key_per_minute",
+  retry_after_seconds: 12,
+};
+
+const bodies = new Map<ErrorCode, z.ZodObject>();
+/** The body of one error code, a component of the document (`Error_<code>`). */
+export function errorBodySchema(code: ErrorCode) {
+  let body = bodies.get(code);
+  if (!body) {
+    const error = z.object({ code: z.literal(code), message: z.string().meta({ description: "What to do next." }), ...DETAILS[code] });
+    body = z.object({ error }).meta({ id: `Error_${code}`, description: CATALOGUE[code].when });
+    bodies.set(code, body);
+  }
+  return body;
+}
+
+const headerText = (description: string) => z.string().meta({ description });
+const HEADERS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
+  unauthorized: { "WWW-Authenticate": headerText('`Bearer realm="voice-otp"`') },
+  idempotency_in_flight: { "Retry-After": headerText("Seconds to wait: 1.") },
+  attempts_exhausted: { "Retry-After": headerText("Seconds until a new call can be requested.") },
+  rate_limited: { "Retry-After": headerText("Seconds until the limit lets a request through.") },
+  service_unavailable: { "Retry-After": headerText("5, when the database did not answer a request.").optional() },
+  shutting_down: { "Retry-After": headerText("1, on a request refused while draining.").optional() },
+};
+
+/** The headers of a status shared by several codes: one that only some of them set is optional. */
+function groupHeaders(group: ErrorCode[]): z.ZodRawShape {
+  const shape: Record<string, z.ZodType> = {};
+  const headers = (c: ErrorCode) => (HEADERS[c] ?? {}) as Record<string, z.ZodType>;
+  for (const code of group) {
+    for (const [name, schema] of Object.entries(headers(code))) {
+      shape[name] = group.every((c) => headers(c)[name]) ? schema : schema.optional();
+    }
+  }
+  return shape;
+}
+
+/** Responses for the error codes a route can answer, grouped by HTTP status; `examples` replaces a code's usual example. */
+export function errorResponses(codes: ErrorCode[], examples: Partial<Record<ErrorCode, Record<string, unknown>>> = {}) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERRORS[code], [...(byStatus.get(ERRORS[code]) ?? []), code]);
+  const responses: Record<number, { description: string; headers: z.ZodObject; content: { "application/json": { schema: z.ZodType; examples: Record<string, { summary: string; value: unknown }> } } }> = {};
+  for (const [status, group] of byStatus) {
+    const schemas = group.map(errorBodySchema);
+    responses[status] = {
+      description: group.map((c) => `\`${c}\`: ${CATALOGUE[c].when}`).join("; "),
+      headers: withRequestId(groupHeaders(group)),
+      content: {
+        "application/json": {
+          schema: schemas.length === 1 ? schemas[0]! : z.union(schemas),
+          examples: Object.fromEntries(
+            group.map((c) => [c, { summary: c, value: { error: { code: c, ...(examples[c] ?? CATALOGUE[c].example) } } }]),
+          ),
+        },
+      },
+    };
+  }
+  return responses;
+}

@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+/**
+ * Response shapes. The handlers build their answers as these types, and the
+ * OpenAPI declarations document them, so the document cannot drift from the code.
+ */
+
+const timestamp = z.iso.datetime().meta({ description: "ISO 8601, UTC." });
+
+export const requestAuthCreated = z
+  .object({
+    id: z.string().meta({ description: "The challenge id: for /validate-auth by id and GET /challenges/{id}." }),
+    number: z.string().meta({ description: "The number called, normalised to E.164." }),
+    status: z.literal("pending"),
+    expires_at: timestamp,
+    attempts_allowed: z
+      .number()
+      .int()
+      .meta({ description: "Guesses this code gets: fewer than OTP_MAX_ATTEMPTS when wrong guesses carried over from a code it replaced." }),
+  })
+  .meta({ id: "ChallengeCreated", description: "The carrier accepted the call; it is ringing. Nobody has answered yet." });
+
+export const validateApproved = z
+  .object({ status: z.literal("approved"), id: z.string().meta({ description: "The challenge the code belonged to." }) })
+  .meta({ id: "CodeApproved", description: "The code is right. A code is approved once; the challenge ends and its code is wiped." });
+
+export const DENIED_MESSAGES = {
+  incorrect: "the code is not right",
+  expired: "the code has expired; request a new call",
+  no_pending_challenge: "there is no code waiting for this number; request a call first",
+  too_many_attempts: "too many wrong codes; request a new call later",
+  locked: "too many wrong codes for this number in the last 24 hours; validation is locked until they age out",
+} as const;
+const deniedReason = z.enum(Object.keys(DENIED_MESSAGES) as [keyof typeof DENIED_MESSAGES, ...(keyof typeof DENIED_MESSAGES)[]]);
+
+export const validateDenied = z
+  .object({
+    status: z.literal("denied"),
+    reason: deniedReason.meta({
+      description:
+        "`incorrect`: wrong code; `expired`: its OTP_TTL_SECONDS passed; `no_pending_challenge`: nothing waiting (never requested, already approved, superseded or failed); `too_many_attempts`: its guesses are used up; `locked`: FAILED_VALIDATIONS_PER_NUMBER_PER_DAY wrong guesses in 24 hours.",
+    }),
+    attempts_remaining: z.number().int().min(0).meta({ description: "Guesses left for this code (0 unless `incorrect`)." }),
+    error: z.object({ code: deniedReason, message: z.string() }),
+  })
+  .meta({ id: "CodeDenied", description: "The code is refused: a wrong code is an answer, not an error." });
+
+export const challengeView = z
+  .object({
+    id: z.string(),
+    number: z.string().meta({ description: "E.164." }),
+    status: z.enum(["pending", "approved", "expired", "superseded", "failed", "too_many_attempts"]),
+    language: z.string(),
+    attempts_used: z.number().int(),
+    attempts_allowed: z.number().int(),
+    created_at: timestamp,
+    expires_at: timestamp,
+    ended_at: timestamp.nullable(),
+    failure_code: z.string().nullable().meta({
+      description: "Why it failed: the carrier's refusal (`rejected:21211`, `timeout:timeout`) or an unanswered call (`call-busy`, `call-no-answer`, `call-failed`, `call-canceled`).",
+    }),
+    api_key: z
+      .string()
+      .nullable()
+      .meta({ description: "The key that asked for the call: `env:<8 hex>` for API_KEYS, a database key's name, or `open`." }),
+    call: z.object({
+      carrier: z.string(),
+      sid: z.string().nullable(),
+      status: z.string().nullable().meta({ description: "The call's latest status: queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled." }),
+      answered_by: z.string().nullable().meta({ description: "The carrier's answering-machine verdict, when detection is on." }),
+      events: z.array(z.object({ status: z.string(), at: timestamp })).meta({ description: "Each status the call reached, in order." }),
+    }),
+  })
+  .meta({ id: "Challenge", description: "A challenge's state and call history. Never the code." });
+
+export const healthBody = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
+export const readyBody = z.object({ status: z.literal("ready"), database: z.literal("ok") }).meta({ id: "Ready" });
+
+export type RequestAuthCreated = z.infer<typeof requestAuthCreated>;
+export type ChallengeBody = z.infer<typeof challengeView>;
