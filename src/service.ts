@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import { createApp, type AppDeps } from "./app.js";
+import { newLifecycle, whenQuiet } from "./http/drain.js";
 import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
 import { createMetrics } from "./metrics.js";
@@ -13,7 +14,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { systemClock, type Clock } from "./otp/clock.js";
 import { deriveCodeKeys } from "./otp/codes.js";
 import { loadOrCreateSecretKey } from "./secret-key.js";
-import { startSimulator, type Simulator } from "./simulator/index.js";
+import type { Simulator } from "./simulator/index.js";
 
 export interface StartOptions {
   config: Readonly<Config>;
@@ -31,9 +32,16 @@ export interface RunningService {
   deps: AppDeps;
   /** The in-process carrier simulator when CARRIER=simulator. */
   simulator?: Simulator;
-  /** Drains and stops: readiness off, no new connections, in-flight requests finish, database closed. */
-  close(deadlineMs?: number): Promise<void>;
+  /**
+   * Drains and stops: readiness off and new work refused at once; in-flight requests and
+   * carrier webhooks served until none has come for quietMs (default 1000); then the port
+   * closes and the database after it. Whatever still runs at deadlineMs is cut off.
+   */
+  close(deadlineMs?: number, quietMs?: number): Promise<void>;
 }
+
+/** Longer than the idle timeout of the load balancers and HTTP clients in front of the service. */
+const KEEP_ALIVE_MS = 65_000;
 
 /** config → database → carrier → app → listen. */
 export async function startService(opts: StartOptions): Promise<RunningService> {
@@ -60,6 +68,8 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     const accountSid = `AC${randomBytes(16).toString("hex")}`;
     const authToken = randomBytes(16).toString("hex");
     if (config.carrier.name === "simulator") {
+      // Development only: loaded on demand, so a production process does not carry it.
+      const { startSimulator } = await import("./simulator/index.js");
       simulator = await startSimulator({
         flavor: "twilio",
         accountSid,
@@ -71,7 +81,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       });
       logger.warn({ simulator: simulator.url }, "CARRIER=simulator: no real phone will ring; the simulated phone prints what it heard");
     }
-    const carrier = createCarrier(
+    const carrier = await createCarrier(
       config.carrier,
       simulator && { apiBaseUrl: simulator.url, accountSid, authToken, from: "+15005550006" },
     );
@@ -85,13 +95,19 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       keys: deriveCodeKeys(secret),
       logger,
       publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
-      lifecycle: { draining: false },
+      lifecycle: newLifecycle(),
       otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp, limits: config.limits },
       metrics: createMetrics(),
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      // Node closes an idle keep-alive socket after 5 s; a load balancer (60 s idle on the
+      // common ones) or a carrier reusing it at that moment gets a reset, i.e. a failed
+      // request. Outliving the client's idle timeout leaves the closing to the client.
+      const http = s as import("node:http").Server;
+      http.keepAliveTimeout = KEEP_ALIVE_MS;
+      http.headersTimeout = KEEP_ALIVE_MS + 1000;
       s.once("error", reject);
     });
     port = (server.address() as AddressInfo).port;
@@ -116,9 +132,13 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       port,
       deps,
       simulator,
-      close: async (deadlineMs = 8000) => {
+      close: async (deadlineMs = 8000, quietMs = 1000) => {
+        const deadline = performance.now() + deadlineMs;
         deps.lifecycle.draining = true;
-        await closeServer(running, deadlineMs);
+        // The port stays open meanwhile: a load balancer still sending here gets 503s rather
+        // than refused connections, and the calls just placed can still fetch their code.
+        await whenQuiet(deps.lifecycle, quietMs, deadline);
+        await closeServer(running, Math.max(0, deadline - performance.now()));
         // After the drain: webhooks of calls still in flight come in through the tunnel.
         await tunnel?.close().catch(() => {});
         await housekeeper.stop();

@@ -1,3 +1,4 @@
+import { Agent, get as httpGet } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "./helpers/databases.js";
 import { startTestService, type TestService } from "./helpers/service.js";
@@ -16,6 +17,17 @@ describe.each(await databaseKinds())("service foundation on %s", (db) => {
     const ready = await t.api("GET", "/readyz", undefined, { key: null });
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: "ready", database: "ok" });
+  });
+
+  it("keeps idle connections longer than a load balancer's 60 s, so it never resets one the balancer reuses", async () => {
+    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+      const req = httpGet(`${t.service.url}/healthz`, { agent: new Agent({ keepAlive: true }) }, (res) => {
+        res.resume();
+        resolve(String(res.headers["keep-alive"] ?? ""));
+      });
+      req.on("error", reject);
+    });
+    expect(Number(/timeout=(\d+)/.exec(keepAlive ?? "")?.[1])).toBeGreaterThan(60);
   });
 
   it("answers unknown routes 404 in the error shape", async () => {
@@ -69,13 +81,20 @@ describe.each(await databaseKinds())("service lifecycle on %s", (db) => {
       // A slow carrier keeps /request-auth busy while the shutdown begins.
       t.simulator.setOutcome("+12125550100", { kind: "answer", apiDelayMs: 700 });
       const inFlight = t.api("POST", "/request-auth", { number: "+12125550100" });
-      await new Promise((r) => setTimeout(r, 200));
+      await t.simulator.waitForCreateCall("+12125550100");
       const closing = t.service.close(5000);
-      const late = await t.api("GET", "/healthz").catch((err: Error) => err);
-      expect(late).toBeInstanceOf(Error);
+      // Draining: readiness off, new work refused in the error shape.
+      const ready = await t.api("GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.code).toBe("shutting_down");
+      const late = await t.api("POST", "/validate-auth", { number: "+12125550100", auth_code: "123456" });
+      expect(late.status).toBe(503);
+      expect(late.body.error.code).toBe("shutting_down");
       const res = await inFlight;
       expect(res.status).toBe(201);
       await closing;
+      // Closed: no connection at all.
+      expect(await t.api("GET", "/healthz").catch((err: Error) => err)).toBeInstanceOf(Error);
     } finally {
       await t.close().catch(() => {});
     }

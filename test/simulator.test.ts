@@ -339,6 +339,36 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(statusRequests(call).every((r) => r.verified)).toBe(true);
     });
 
+    it("hold: the call rings, its webhook unfetched, until the test picks it up", async () => {
+      const at = route();
+      const to = nextNumber();
+      sim.setOutcome(to, { kind: "answer", hold: true });
+      svc.on(`${at}/voice`, () => [say("Picked up.")]);
+      const placed = await carrier.placeCall({ to, url: `${svc.url}${at}/voice`, statusCallback: `${svc.url}/status${at}`, machineDetection: false });
+      const held = await sim.waitForHeld(placed.callSid);
+      expect(held.status).toBe("ringing");
+      expect(voiceRequests(held)).toEqual([]);
+      sim.pickUp(held.sid);
+      const call = await sim.waitForCall(placed.callSid);
+      expect(call.heard).toEqual(["Picked up."]);
+      expect(call.status).toBe("completed");
+      expect(() => sim.pickUp(held.sid)).toThrow(/not held/);
+    });
+
+    it("tells when a create-call request has arrived, before it answers", async () => {
+      const to = nextNumber();
+      sim.setOutcome(to, { kind: "api-timeout" });
+      let answered = false;
+      const placing = carrier.placeCall({ to, url: `${svc.url}/never`, statusCallback: `${svc.url}/status/never`, machineDetection: false });
+      placing.then(
+        () => (answered = true),
+        () => (answered = true),
+      );
+      await sim.waitForCreateCall(to);
+      expect(answered).toBe(false);
+      expect(sim.calls().filter((c) => c.to === to)).toEqual([]);
+    });
+
     it("keeps what the phone heard in order and tells the logger", async () => {
       const call = await callWith([
         say("Hello & welcome <friend>."),

@@ -62,6 +62,15 @@ export function handleError(logger: Logger) {
     if (status && status >= 400 && status < 500) {
       return c.json(errorBody("invalid_request", err.message || "bad request"), status as ContentfulStatusCode);
     }
+    // A Host header such as "user@host" puts credentials in the request's URL, and the
+    // Fetch Request refuses to be built from it once the body is read: a bad request.
+    if (err instanceof TypeError && hasCredentials(c.req.url)) {
+      return sendError(c, new AppError("invalid_request", "the Host header is not a valid host name"));
+    }
+    // PostgreSQL cannot store some strings (a NUL byte): only the request can have carried one.
+    if (hasCode(err, /^(22021|22P05)$/)) {
+      return sendError(c, new AppError("invalid_request", "the request holds characters that cannot be stored, such as a NUL byte"));
+    }
     if (err.name === "DatabaseUnavailableError" || isConnectionError(err)) {
       c.header("Retry-After", "5");
       return sendError(c, new AppError("service_unavailable", "the database is unavailable; retry shortly"));
@@ -72,11 +81,23 @@ export function handleError(logger: Logger) {
 }
 
 function isConnectionError(err: unknown): boolean {
+  return hasCode(err, /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|57P01|57P02|57P03|08\w\w\w)$/);
+}
+
+/** Whether the error, or one it wraps, carries a code (errno or SQLSTATE) matching the pattern. */
+function hasCode(err: unknown, pattern: RegExp): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: string }).code;
-    if (code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|57P01|57P02|57P03|08\w\w\w)$/.test(code)) {
-      return true;
-    }
+    if (typeof code === "string" && pattern.test(code)) return true;
   }
   return false;
+}
+
+function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== "" || u.password !== "";
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,8 @@ export interface CallContext {
   signal: AbortSignal;
   ringMs: number;
   changed(): void;
+  /** Resolves when a held call is picked up (or the simulator closes). */
+  pickedUp(call: CallRecord): Promise<void>;
 }
 
 const WEBHOOK_TIMEOUT_MS = 15_000; // the carriers give a webhook 15 s
@@ -84,7 +86,7 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
       await res.arrayBuffer();
       if (!res.ok) call.webhookErrors.push(`status callback ${status}: HTTP ${res.status}`);
     } catch (err) {
-      if (!ctx.signal.aborted) call.webhookErrors.push(`status callback ${status}: ${(err as Error).message}`);
+      if (!ctx.signal.aborted) call.webhookErrors.push(`status callback ${status}: ${describe(err)}`);
     }
   }
 
@@ -93,6 +95,7 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
     await sleep(ctx.ringMs, ctx.signal);
     await setStatus("ringing", "ringing");
     await sleep(outcome.ringMs ?? ctx.ringMs, ctx.signal);
+    if (outcome.kind === "answer" && outcome.hold) await ctx.pickedUp(call);
     if (outcome.kind === "busy" || outcome.kind === "no-answer" || outcome.kind === "failed") {
       await setStatus(outcome.kind, "completed");
       return;
@@ -126,7 +129,7 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
         if (doc.name !== "Response") throw new Error(`root element is <${doc.name}>, not <Response>`);
       } catch (err) {
         if (ctx.signal.aborted) return;
-        call.webhookErrors.push(`${url}: ${(err as Error).message}`);
+        call.webhookErrors.push(`${url}: ${describe(err)}`);
         call.heard.push("We are sorry, an application error has occurred. Goodbye.");
         return;
       }
@@ -201,4 +204,11 @@ function pressKey(keys: "auto" | string[], prompt: string): string | undefined {
     return digits.length === 1 ? digits[0] : undefined;
   }
   return keys.shift() || undefined;
+}
+
+/** fetch() says only "fetch failed"; the reason (ECONNRESET, a timeout…) is in its cause. */
+function describe(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause ? `${e.message} (${cause})` : e.message;
 }

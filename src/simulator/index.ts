@@ -34,6 +34,12 @@ export interface Simulator {
   calls(): CallRecord[];
   /** Resolves with the call once it has ended. */
   waitForCall(match: CallMatch, opts?: { timeoutMs?: number }): Promise<CallRecord>;
+  /** Resolves with the call once it rings on a held phone (Outcome `hold`), its webhook not yet fetched. */
+  waitForHeld(match: CallMatch, opts?: { timeoutMs?: number }): Promise<CallRecord>;
+  /** Answers a held call: the carrier fetches its webhook now. */
+  pickUp(sid: string): void;
+  /** Resolves once a create-call request for this number has arrived, before it is answered (or delayed, or refused). */
+  waitForCreateCall(to: string, opts?: { timeoutMs?: number }): Promise<void>;
   /** The signature headers the carrier would send for this request (for replaying and forging in tests). */
   sign(url: string, params: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -78,6 +84,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // so a test that awaits it sees everything the call did (call.ended is set a few ticks earlier).
   const finished = new WeakSet<CallRecord>();
   const held = new Set<Socket>();
+  // Held calls ringing until pickUp, by sid.
+  const ringing = new Map<string, () => void>();
+  // The To of every create-call request received, in order, whatever its answer.
+  const requested: string[] = [];
   const updates = new EventEmitter().setMaxListeners(0);
   const closing = new AbortController();
   const signingKey = opts.flavor === "signalwire" ? (opts.signingKey ?? opts.authToken) : opts.authToken;
@@ -121,6 +131,21 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     };
   }
 
+  /** A held call rings until pickUp(sid), or until the simulator closes. */
+  function pickedUp(call: CallRecord): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (closing.signal.aborted) return resolve();
+      const answer = () => {
+        ringing.delete(call.sid);
+        closing.signal.removeEventListener("abort", answer);
+        resolve();
+      };
+      ringing.set(call.sid, answer);
+      closing.signal.addEventListener("abort", answer, { once: true });
+      updates.emit("change");
+    });
+  }
+
   async function createCall(req: IncomingMessage, res: ServerResponse) {
     const form = await readForm(req);
     const one = (k: string) => form.get(k)?.[0];
@@ -132,6 +157,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     if (!url) return apiError(res, 400, 21205, "Url parameter is required.");
     if (!/^https?:\/\//.test(url) || !URL.canParse(url)) return apiError(res, 400, 21205, "Url is not a valid URL: " + url);
     if (!/^\+[1-9]\d{6,14}$/.test(to)) return apiError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    requested.push(to);
+    updates.emit("change");
 
     const outcome = outcomes.get(to) ?? opts.defaultOutcome ?? { kind: "answer" };
     switch (outcome.kind) {
@@ -168,7 +195,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     send(res, 201, resource(call));
 
     const run = runCall(
-      { flavor: opts.flavor, accountSid: opts.accountSid, sign, signal: closing.signal, ringMs: opts.ringMs ?? 300, changed: () => updates.emit("change") },
+      {
+        flavor: opts.flavor,
+        accountSid: opts.accountSid,
+        sign,
+        signal: closing.signal,
+        ringMs: opts.ringMs ?? 300,
+        changed: () => updates.emit("change"),
+        pickedUp,
+      },
       call,
       outcome,
     )
@@ -222,32 +257,57 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           ? call.sid === match.sid
           : call.to === match.to;
 
+  function waitFor(match: CallMatch, ready: (call: CallRecord) => boolean, what: string, timeoutMs: number) {
+    return waitUntil(
+      () => records.find((c) => matches(match, c) && ready(c)),
+      () => {
+        const seen = records.filter((c) => matches(match, c)).map((c) => `${c.sid}: ${c.status}`);
+        return `no ${what} call matched within ${timeoutMs} ms (matching calls: ${seen.join(", ") || "none"})`;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** Resolves with what found() finds, checking on every change; rejects after timeoutMs. */
+  function waitUntil<T>(found: () => T | undefined, failure: () => string, timeoutMs: number) {
+    return new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const hit = found();
+        if (hit === undefined) return;
+        cleanup();
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(failure()));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        updates.off("change", check);
+      };
+      updates.on("change", check);
+      check();
+    });
+  }
+
   return {
     url: `http://${host}:${address.port}`,
     flavor: opts.flavor,
     setOutcome: (number, outcome) => void outcomes.set(number, outcome),
     calls: () => [...records],
     sign,
-    waitForCall(match, { timeoutMs = 10_000 } = {}) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const call = records.find((c) => matches(match, c) && finished.has(c));
-          if (!call) return;
-          cleanup();
-          resolve(call);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          const seen = records.filter((c) => matches(match, c)).map((c) => `${c.sid}: ${c.status}`);
-          reject(new Error(`no ended call matched within ${timeoutMs} ms (matching calls: ${seen.join(", ") || "none"})`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          updates.off("change", check);
-        };
-        updates.on("change", check);
-        check();
-      });
+    waitForCall: (match, { timeoutMs = 10_000 } = {}) => waitFor(match, (c) => finished.has(c), "ended", timeoutMs),
+    waitForHeld: (match, { timeoutMs = 10_000 } = {}) => waitFor(match, (c) => ringing.has(c.sid), "held", timeoutMs),
+    waitForCreateCall: (to, { timeoutMs = 10_000 } = {}) =>
+      waitUntil(
+        () => (requested.includes(to) ? true : undefined),
+        () => `no create-call request for ${to} within ${timeoutMs} ms`,
+        timeoutMs,
+      ).then(() => undefined),
+    pickUp(sid) {
+      const answer = ringing.get(sid);
+      if (!answer) throw new Error(`call ${sid} is not held`);
+      answer();
     },
     async close() {
       closing.abort();

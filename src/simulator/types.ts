@@ -10,6 +10,11 @@ export type Outcome =
       ringMs?: number;
       /** Delay before the create-call API answers (a slow carrier). */
       apiDelayMs?: number;
+      /**
+       * The phone rings until the test picks it up (`Simulator.pickUp`): the call is placed
+       * but its webhook is not fetched yet, for tests of what happens in between.
+       */
+      hold?: boolean;
     }
   | { kind: "voicemail"; ringMs?: number; apiDelayMs?: number } // answers, listens, never presses a key
   | { kind: "busy" | "no-answer" | "failed"; ringMs?: number; apiDelayMs?: number }

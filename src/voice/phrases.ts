@@ -88,5 +88,6 @@ export const LANGUAGES = Object.keys(PHRASES);
 /** "pt-BR", "PT", "pt" → "pt"; undefined for a language without phrases. */
 export function resolveLanguage(input: string): string | undefined {
   const base = input.trim().toLowerCase().split(/[-_]/)[0] ?? "";
-  return base in PHRASES ? base : undefined;
+  // Own keys only: "constructor" is `in` every object, and would pass for a language.
+  return Object.hasOwn(PHRASES, base) ? base : undefined;
 }

@@ -116,13 +116,7 @@ export async function startTestService(opts: {
     }
     const res = await fetch(`${service.url}${path}`, { method, headers, body: payload });
     const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, body: parsed, text, headers: res.headers };
+    return { status: res.status, body: jsonOrNothing(text), text, headers: res.headers };
   }
 
   return {
@@ -134,15 +128,25 @@ export async function startTestService(opts: {
     api,
     logLines,
     async close() {
-      await service.close(2000);
+      // No quiet period to wait out: the suite's own calls have ended by now.
+      await service.close(2000, 0);
       if (!opts.shareWith) await simulator.close();
       await dropDatabase?.();
     },
   };
 }
 
+/** A response body as JSON when it is JSON, else undefined (the caller still has the text). */
+export function jsonOrNothing(text: string): any {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A simulator playing the carrier, and the environment that points the service at it. */
-async function startCarrier(carrier: CarrierKind): Promise<{ simulator: Simulator; carrierEnv: Record<string, string> }> {
+export async function startCarrier(carrier: CarrierKind): Promise<{ simulator: Simulator; carrierEnv: Record<string, string> }> {
   if (carrier === "twilio") {
     const accountSid = `AC${randomBytes(16).toString("hex")}`;
     const authToken = randomBytes(16).toString("hex");
