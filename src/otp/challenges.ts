@@ -147,7 +147,9 @@ function checkQuery(by: "id" | "number", counted: boolean) {
              (select coalesce(sum(o.failures), 0) from challenges o
               where o.number = l.number and o.id <> l.id and o.created_at > ${p("dayAgo")}::timestamptz)::int as others
       from challenges l
-      where ${which} order by l.created_at desc limit 1
+      -- The pending challenge when there is one: created_at comes from each instance's clock,
+      -- and a skewed or equal clock must not send a guess to a superseded row.
+      where ${which} order by (l.status = 'pending') desc, l.created_at desc limit 1
     ), upd as (
       update challenges c set
         status = case
