@@ -35,6 +35,8 @@ const runs = (n: number): fc.Parameters<unknown> => ({
 });
 
 const METRICS_TOKEN = "metrics-token-0123456789";
+/** Out of the way of the generated load: the per-key limit has its own tests. */
+const KEY_RATE = 1_000_000;
 const combos = (await databaseKinds()).map((db) => ({
   db,
   // Each database with the other carrier's signatures; proxy headers believed on one of them.
@@ -61,7 +63,7 @@ describe.each(combos)("bad input on $db through $carrier", ({ db, carrier, trust
         CALLS_PER_PREFIX_PER_HOUR: "100000",
         CALLS_PER_IP_PER_HOUR: "5",
         CALLS_PER_DAY: "100000",
-        REQUESTS_PER_KEY_PER_MINUTE: "1000000",
+        REQUESTS_PER_KEY_PER_MINUTE: String(KEY_RATE),
         FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "12",
         CARRIER_TIMEOUT_MS: "5000",
         METRICS_TOKEN,
@@ -257,7 +259,7 @@ describe.each(combos)("bad input on $db through $carrier", ({ db, carrier, trust
     await callsEnded(t);
     const after = await snapshot(t.service.deps.database);
     const owners = new Set([world.envOwner, world.dbKey.name, world.slowKey.name]);
-    expect(compareDatabase(before, after, ledger, owners, LANGUAGES)).toEqual([]);
+    expect(compareDatabase(before, after, ledger, owners, LANGUAGES, KEY_RATE)).toEqual([]);
     // The check had something to check: calls made, guesses counted, keys claimed.
     expect(ledger.created.size).toBeGreaterThan(10);
     expect(ledger.incorrect).toBeGreaterThan(3);

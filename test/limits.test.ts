@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
 import { createKey, revokeKey } from "../src/keys/api-keys.js";
+import { maxUnspent } from "../src/limits/request-rate.js";
 import { databaseKinds, type DbKind } from "./helpers/databases.js";
 import { runScript } from "./helpers/process.js";
 import { codeHeard, startTestService, type ApiResponse, type TestService } from "./helpers/service.js";
@@ -134,6 +136,23 @@ describe.each(await databaseKinds())("abuse limits on %s", (db: DbKind) => {
     );
     expect(checks.filter((r) => r.status === 403 && r.body.reason === "no_pending_challenge")).toHaveLength(5);
     expect(limited(checks, "requests_per_key_per_minute")).toHaveLength(7);
+  });
+
+  it("never admits more than a large per-key budget, though instances lease it a few units at a time", async () => {
+    const s = await start({ REQUESTS_PER_KEY_PER_MINUTE: "800" });
+    const statuses: number[] = [];
+    // In waves, so each instance leases and spends several times over.
+    for (let wave = 0; wave < 9; wave++) {
+      const rs = await parallel(100, (i) => s.on(i).api("GET", "/challenges/ch_unknown"));
+      statuses.push(...rs.map((r) => r.status));
+    }
+    const admitted = statuses.filter((st) => st === 404).length;
+    expect(admitted).toBeLessThanOrEqual(800);
+    // What an instance leased and did not spend is lost for the window: at most 1/128 of it each.
+    expect(admitted).toBeGreaterThanOrEqual(800 - instances.length * maxUnspent(800));
+    expect(statuses.filter((st) => st === 429)).toHaveLength(900 - admitted);
+    const [row] = await s.a.service.deps.database.rows<{ hits: number }>(sql`select sum(hits)::int as hits from rate_windows`);
+    expect(row!.hits).toBeLessThanOrEqual(800);
   });
 
   it("locks validation for a number after too many wrong codes in a day", async () => {

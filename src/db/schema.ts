@@ -62,7 +62,7 @@ export const apiKeys = pgTable("api_keys", {
 /**
  * Fixed-window request counters (per API key per minute), shared by every instance;
  * each window's budget is split over a few shards so that one key's requests do not
- * queue on one row (src/limits/request-rate.ts).
+ * queue on one row, and taken a few units at a time (src/limits/request-rate.ts).
  */
 export const rateWindows = pgTable(
   "rate_windows",
@@ -71,6 +71,8 @@ export const rateWindows = pgTable(
     windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
     shard: smallint("shard").notNull().default(0),
     hits: integer("hits").notNull(),
+    /** Units the last statement to touch the row took at once (an instance's lease). */
+    granted: integer("granted").notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.windowStart, t.shard] })],
 );

@@ -5,14 +5,24 @@ import { statement, type Database } from "../db/open.js";
  * Requests per API key per minute, counted in fixed one-minute windows shared by
  * every instance. One counter row per key would order every request of a busy key
  * behind the previous one's commit, so a window's budget is split over up to SHARDS (16)
- * rows, each with its own share: a request takes a unit from one shard with room,
+ * rows, each with its own share: a request takes units from one shard with room,
  * under that row's lock, so the shares never add up to more than the limit however
- * many requests and instances race. A shard found full stays full for its window
- * (counts only grow), which this process remembers; when every shard is full the
- * window is spent. The upsert is a CTE so a route can fold it into its own statement
- * (validate-auth: one statement per request); housekeeping drops closed windows.
+ * many requests and instances race.
+ *
+ * An instance takes a few units at once (a lease, at most 1/8 of a shard's share and
+ * LEASE_MAX) and spends the rest of them without a database write: under a surge one
+ * request in up to LEASE_MAX writes a counter. Nothing is ever admitted past the
+ * limit; the price is that units an instance leased and did not spend before the
+ * window closed are lost, at most (lease − 1) per instance, i.e. under 1/128 of the
+ * limit per instance. Small budgets lease one unit at a time and are exact.
+ *
+ * A shard found full stays full for its window (counts only grow), which this process
+ * remembers; when every shard is full the window is spent. The upsert is a CTE so a
+ * route can fold it into its own statement (validate-auth: one statement per request);
+ * housekeeping drops closed windows.
  */
 const SHARDS = 16;
+const LEASE_MAX = 64;
 
 export interface Admission {
   bucket: string;
@@ -26,63 +36,94 @@ export function admission(bucket: string, perMinute: number, now: Date): Admissi
 }
 
 /**
- * `hit` for a WITH clause: takes one unit of the shard's share, returning a row only
- * when it did. Its values are the placeholders that a shard's AdmissionValues fills.
+ * `hit` for a WITH clause: takes up to `lease` units of the shard's share, returning
+ * a row (`granted`, at least 1) only when it took any. Its values are the placeholders
+ * that a shard's AdmissionValues fills.
  */
 export const countingCte: SQL = sql`hit as (
-    insert into rate_windows (bucket, window_start, shard, hits)
-    select ${sql.placeholder("bucket")}, ${sql.placeholder("windowStart")}::timestamptz, ${sql.placeholder("shard")}::int, 1
+    insert into rate_windows (bucket, window_start, shard, hits, granted)
+    select ${sql.placeholder("bucket")}, ${sql.placeholder("windowStart")}::timestamptz, ${sql.placeholder("shard")}::int,
+           least(${sql.placeholder("lease")}::int, ${sql.placeholder("share")}::int), least(${sql.placeholder("lease")}::int, ${sql.placeholder("share")}::int)
     where ${sql.placeholder("share")}::int > 0
-    on conflict (bucket, window_start, shard) do update set hits = rate_windows.hits + 1
+    on conflict (bucket, window_start, shard) do update
+      set hits = rate_windows.hits + least(${sql.placeholder("lease")}::int, ${sql.placeholder("share")}::int - rate_windows.hits),
+          granted = least(${sql.placeholder("lease")}::int, ${sql.placeholder("share")}::int - rate_windows.hits)
       where rate_windows.hits < ${sql.placeholder("share")}::int
-    returning hits)`;
+    returning granted)`;
 
 export interface AdmissionValues {
   bucket: string;
   windowStart: string;
   shard: number;
   share: number;
+  lease: number;
   [name: string]: unknown;
 }
 
-/** Shards known full, per database, by bucket and window: a fact that holds until the window closes. */
-const knownFull = new WeakMap<Database, Map<string, Set<number>>>();
+/** What this process knows of a window: shards found full, units leased and not spent yet. */
+interface WindowState {
+  full: Set<number>;
+  leased: number;
+}
+const windows = new WeakMap<Database, Map<string, WindowState>>();
+
+/** How a request is run: counted (taking units from a shard) or on a unit already leased. */
+export interface AdmissionRun<R> {
+  /** Runs with the counting CTE; null (and nothing changed) when the shard had no room. */
+  counted(values: AdmissionValues): Promise<{ granted: number; result: R } | null>;
+  /** Runs without counting: a leased unit pays for it. */
+  leased(): Promise<R>;
+}
 
 /**
- * Runs attempt with one shard after another, starting at a random one, until it is
- * admitted (attempt returns a result) or every shard is full (null: refused). attempt
- * must change nothing when its shard refuses it.
+ * Admits one request: on a unit this process leased earlier when it has one, else by
+ * trying one shard after another, starting at a random one, until a shard has room
+ * (its result) or every shard is full (null: refused).
  */
-export async function admit<R>(
-  database: Database,
-  a: Admission,
-  attempt: (values: AdmissionValues) => Promise<R | null>,
-): Promise<R | null> {
-  let full = knownFull.get(database);
-  if (!full) knownFull.set(database, (full = new Map()));
+export async function admit<R>(database: Database, a: Admission, run: AdmissionRun<R>): Promise<R | null> {
+  const state = windowState(database, a);
+  if (state.leased > 0) {
+    state.leased--;
+    return run.leased();
+  }
   const shards = Math.max(1, Math.min(SHARDS, a.perMinute));
-  const window = `${a.bucket}\u0000${a.windowStart.getTime()}`;
-  const known = full.get(window);
   const start = Math.floor(Math.random() * shards);
   for (let i = 0; i < shards; i++) {
     const shard = (start + i) % shards;
-    if (known?.has(shard)) continue;
+    if (state.full.has(shard)) continue;
     const share = Math.floor(a.perMinute / shards) + (shard < a.perMinute % shards ? 1 : 0);
-    const result = await attempt({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share });
-    if (result !== null) return result;
-    rememberFull(full, window, a.windowStart, shard);
+    const lease = leaseFor(share);
+    const admitted = await run.counted({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
+    if (admitted !== null) {
+      state.leased += Math.max(0, admitted.granted - 1);
+      return admitted.result;
+    }
+    state.full.add(shard);
   }
   return null;
 }
 
-function rememberFull(full: Map<string, Set<number>>, window: string, windowStart: Date, shard: number) {
-  let set = full.get(window);
-  if (!set) {
-    // Closed windows are dropped as new ones fill: the map stays small.
-    for (const key of full.keys()) if (Number(key.split("\u0000")[1]) < windowStart.getTime()) full.delete(key);
-    full.set(window, (set = new Set()));
+/** Units taken at once from a shard with this share. */
+function leaseFor(share: number): number {
+  return Math.max(1, Math.min(LEASE_MAX, Math.floor(share / 8)));
+}
+
+/** The most units of a window that one process can hold leased and unspent: the counters' overshoot of the requests. */
+export function maxUnspent(perMinute: number): number {
+  return leaseFor(Math.ceil(perMinute / Math.max(1, Math.min(SHARDS, perMinute)))) - 1;
+}
+
+function windowState(database: Database, a: Admission): WindowState {
+  let known = windows.get(database);
+  if (!known) windows.set(database, (known = new Map()));
+  const key = `${a.bucket}\u0000${a.windowStart.getTime()}`;
+  let state = known.get(key);
+  if (!state) {
+    // Closed windows are dropped as new ones open (their leases lapse with them): the map stays small.
+    for (const k of known.keys()) if (Number(k.split("\u0000")[1]) < a.windowStart.getTime()) known.delete(k);
+    known.set(key, (state = { full: new Set(), leased: 0 }));
   }
-  set.add(shard);
+  return state;
 }
 
 /** Seconds until the window resets: what a refused request is told to wait. */
@@ -90,10 +131,16 @@ export function retryAfter(a: Admission): number {
   return Math.max(1, Math.ceil((a.windowStart.getTime() + 60_000 - a.now.getTime()) / 1000));
 }
 
-const countStatement = statement<{ hits: number }>(sql`with ${countingCte} select hits from hit`);
+const countStatement = statement<{ granted: number }>(sql`with ${countingCte} select granted from hit`);
 
 /** Counts one request on its own; returns the seconds to wait when it is over the limit. */
 export async function countRequest(database: Database, a: Admission): Promise<number | null> {
-  const admitted = await admit(database, a, async (values) => ((await countStatement(database, values)).length > 0 ? true : null));
+  const admitted = await admit(database, a, {
+    counted: async (values) => {
+      const [row] = await countStatement(database, values);
+      return row ? { granted: row.granted, result: true } : null;
+    },
+    leased: async () => true,
+  });
   return admitted ? null : retryAfter(a);
 }

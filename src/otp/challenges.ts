@@ -122,8 +122,8 @@ export type CheckResult =
   | { kind: "rate_limited"; retryAfterSeconds: number };
 
 interface CheckRow {
-  /** Null when the request's shard had no room left (nothing else happened). */
-  hits: number | null;
+  /** Units of the key's budget taken; null when the request's shard had no room left (nothing else happened). */
+  granted: number | null;
   id: string | null;
   prior_status: string;
   others: number;
@@ -139,17 +139,22 @@ function checkQuery(by: "id" | "number", counted: boolean) {
   const mac = p("mac");
   const which = by === "id" ? sql`l.id = ${p("target")}` : sql`l.number = ${p("target")}`;
   const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
-  // Without a request to count, a constant row stands in for the admitted count.
-  const hit = counted ? sql`${countingCte},` : sql`hit as (select 1 as hits),`;
+  // Without a request to count (a leased unit pays for it), a constant row stands in for the grant.
+  const hit = counted ? sql`${countingCte},` : sql`hit as (select 1 as granted),`;
+  // The pending challenge when there is one (through the small index of pending rows):
+  // created_at comes from each instance's clock, and a skewed or equal clock must not
+  // send a guess to a superseded row. Only without one is the newest row read, to tell
+  // why nothing is pending (a plain Append runs its branches in order and the limit stops
+  // it at the first row); only a pending one needs the number's other failures.
   return sql`
     with ${hit} latest as (
-      select l.id, l.status, l.max_attempts,
-             (select coalesce(sum(o.failures), 0) from challenges o
-              where o.number = l.number and o.id <> l.id and o.created_at > ${p("dayAgo")}::timestamptz)::int as others
-      from challenges l
-      -- The pending challenge when there is one: created_at comes from each instance's clock,
-      -- and a skewed or equal clock must not send a guess to a superseded row.
-      where ${which} order by (l.status = 'pending') desc, l.created_at desc limit 1
+      (select l.id, l.status, l.max_attempts,
+              (select coalesce(sum(o.failures), 0) from challenges o
+               where o.number = l.number and o.id <> l.id and o.created_at > ${p("dayAgo")}::timestamptz)::int as others
+       from challenges l where ${which} and l.status = 'pending')
+      union all
+      (select l.id, l.status, l.max_attempts, 0 from challenges l where ${which} order by l.created_at desc limit 1)
+      limit 1
     ), upd as (
       update challenges c set
         status = case
@@ -163,11 +168,11 @@ function checkQuery(by: "id" | "number", counted: boolean) {
         code_sealed = case when ${ends} then null else c.code_sealed end,
         ended_at = case when ${ends} then ${now} else null end
       from latest
-      where c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
+      where latest.status = 'pending' and c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
         and latest.others + c.failures < ${p("lockMax")}::int and exists (select 1 from hit)
       returning c.status, c.attempts, c.failures
     )
-    select (select hits from hit) as hits, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
+    select (select granted from hit) as granted, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
            upd.status as new_status, upd.attempts, upd.failures
     from (select 1) as one left join latest on true left join upd on true`;
 }
@@ -215,9 +220,12 @@ export async function checkCode(
   let row: CheckRow | undefined;
   if (admit) {
     // A shard that refuses the request leaves the challenge untouched: the next one is tried.
-    const admitted = await admitRequest(database, admit, async (shard) => {
-      const [r] = await checkStatements[by].counted(database, { ...values, ...shard });
-      return r && r.hits !== null ? r : null;
+    const admitted = await admitRequest(database, admit, {
+      counted: async (shard) => {
+        const [r] = await checkStatements[by].counted(database, { ...values, ...shard });
+        return r && r.granted !== null ? { granted: r.granted, result: r } : null;
+      },
+      leased: async () => (await checkStatements[by].uncounted(database, values))[0],
     });
     if (!admitted) return { kind: "rate_limited", retryAfterSeconds: retryAfter(admit) };
     row = admitted;
