@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import postgres from "postgres";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
@@ -107,6 +107,15 @@ function buildService() {
   });
 }
 
+/** The node flags of the Docker image's CMD (`node <flags> dist/server.js`): the service runs as it does there. */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL("../Dockerfile", import.meta.url)), "utf8");
+  const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
+  const args = cmd ? (JSON.parse(cmd) as string[]) : [];
+  if (args[0] !== "node" || !args.at(-1)?.endsWith(".js")) throw new Error(`the Dockerfile's CMD is not \`node … script.js\`: ${cmd}`);
+  return args.slice(1, -1);
+}
+
 /** Runs a load and notes how many cores each part of the benchmark kept busy meanwhile. */
 async function withCpu(serverPid: number, simulatorPid: number, run: () => Promise<LoadResult>): Promise<LoadResult> {
   const before = { server: cpuSecondsOf(serverPid), postgres: postgresCpuSeconds(), simulator: cpuSecondsOf(simulatorPid), self: process.cpuUsage() };
@@ -164,7 +173,7 @@ async function main(): Promise<Measurements> {
     REQUESTS_PER_KEY_PER_MINUTE: "1000000",
     FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "1000",
   };
-  const service = await startChild("./service-process.mjs", serviceEnv, { plainNode: true });
+  const service = await startChild("./service-process.mjs", serviceEnv, { plainNode: true, nodeArgs: imageNodeFlags() });
   children.push(service);
   const servicePid = Number(service.ready.pid);
   const idleRssMb = memoryOf(servicePid).rssMb;

@@ -1,3 +1,5 @@
+import type { Closing } from "./closing.js";
+import { send } from "./send.js";
 import type { CallRecord, Flavor, Outcome } from "./types.js";
 import { parseXml, textOf, type XmlElement } from "./xml.js";
 
@@ -6,7 +8,7 @@ export interface CallContext {
   accountSid: string;
   /** Signature headers for a request to `url` with these POST parameters. */
   sign(url: string, params: Record<string, string>): Record<string, string>;
-  signal: AbortSignal;
+  closing: Closing;
   ringMs: number;
   changed(): void;
   /** Resolves when a held call is picked up (or the simulator closes). */
@@ -15,11 +17,11 @@ export interface CallContext {
 
 const WEBHOOK_TIMEOUT_MS = 15_000; // the carriers give a webhook 15 s
 const MAX_DOCUMENTS = 25; // a redirect loop ends the call, as on a real carrier
-const sleep = (ms: number, signal: AbortSignal) =>
+const sleep = (ms: number, closing: Closing) =>
   new Promise<void>((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    if (ms <= 0 || closing.closed) return resolve();
+    const t = setTimeout(() => (forget(), resolve()), ms);
+    const forget = closing.onClose(() => (clearTimeout(t), resolve()));
   });
 
 type Next = { url: string; method: string; extra: Record<string, string> };
@@ -49,18 +51,19 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
       target = `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}`;
       signed = {};
     }
-    // Sign the URL as it goes on the wire: fetch escapes what the given URL left raw
+    // Sign the URL as it goes on the wire: URL escapes what the given URL left raw
     // (' space |), and the service checks the signature against the target it received.
     target = new URL(target).href;
-    const res = await fetch(target, {
+    const res = await send(target, {
       method,
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      closing: ctx.closing,
       headers: {
         ...ctx.sign(target, signed),
         "User-Agent": ctx.flavor === "twilio" ? "TwilioProxy/1.1" : "SignalWire-LaML/1.0",
         ...(method === "POST" ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
       },
       body: method === "POST" ? new URLSearchParams(params).toString() : undefined,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
     });
     call.requests.push({ kind, url: target, method, status: res.status });
     return res;
@@ -83,18 +86,17 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
     if (event === "completed") params.CallDuration = String(Math.round((Date.now() - startedAt) / 1000));
     try {
       const res = await request("status", call.statusCallback, call.statusCallbackMethod, params);
-      await res.arrayBuffer();
       if (!res.ok) call.webhookErrors.push(`status callback ${status}: HTTP ${res.status}`);
     } catch (err) {
-      if (!ctx.signal.aborted) call.webhookErrors.push(`status callback ${status}: ${describe(err)}`);
+      if (!ctx.closing.closed) call.webhookErrors.push(`status callback ${status}: ${describe(err)}`);
     }
   }
 
   try {
     await setStatus("initiated", "initiated");
-    await sleep(ctx.ringMs, ctx.signal);
+    await sleep(ctx.ringMs, ctx.closing);
     await setStatus("ringing", "ringing");
-    await sleep(outcome.ringMs ?? ctx.ringMs, ctx.signal);
+    await sleep(outcome.ringMs ?? ctx.ringMs, ctx.closing);
     if (outcome.kind === "answer" && outcome.hold) await ctx.pickedUp(call);
     if (outcome.kind === "busy" || outcome.kind === "no-answer" || outcome.kind === "failed") {
       await setStatus(outcome.kind, "completed");
@@ -117,18 +119,17 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
       method: call.method,
       extra: {},
     };
-    for (let documents = 0; next && documents < MAX_DOCUMENTS && !ctx.signal.aborted; documents++) {
+    for (let documents = 0; next && documents < MAX_DOCUMENTS && !ctx.closing.closed; documents++) {
       const { url, method, extra } = next;
       next = null;
       let doc: XmlElement;
       try {
         const res = await request("voice", url, method, { ...base(), ...extra });
-        const body = await res.text();
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        doc = parseXml(body);
+        doc = parseXml(res.body);
         if (doc.name !== "Response") throw new Error(`root element is <${doc.name}>, not <Response>`);
       } catch (err) {
-        if (ctx.signal.aborted) return;
+        if (ctx.closing.closed) return;
         call.webhookErrors.push(`${url}: ${describe(err)}`);
         call.heard.push("We are sorry, an application error has occurred. Goodbye.");
         return;
@@ -206,9 +207,8 @@ function pressKey(keys: "auto" | string[], prompt: string): string | undefined {
   return keys.shift() || undefined;
 }
 
-/** fetch() says only "fetch failed"; the reason (ECONNRESET, a timeout…) is in its cause. */
+/** The message with the network's code (ECONNRESET, ETIMEDOUT…) when it has one. */
 function describe(err: unknown): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return cause ? `${e.message} (${cause})` : e.message;
+  const e = err as Error & { code?: string };
+  return e.code && !e.message.includes(e.code) ? `${e.message} (${e.code})` : e.message;
 }

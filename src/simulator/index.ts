@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import twilio from "twilio";
+import { Closing } from "./closing.js";
 import { runCall } from "./call.js";
 import type { CallRecord, Flavor, Outcome } from "./types.js";
 
@@ -89,7 +90,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   // The To of every create-call request received, in order, whatever its answer.
   const requested: string[] = [];
   const updates = new EventEmitter().setMaxListeners(0);
-  const closing = new AbortController();
+  const closing = new Closing();
   const signingKey = opts.flavor === "signalwire" ? (opts.signingKey ?? opts.authToken) : opts.authToken;
   const signatureHeader = opts.flavor === "twilio" ? "X-Twilio-Signature" : "X-SignalWire-Signature";
   const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString("base64")}`;
@@ -134,14 +135,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   /** A held call rings until pickUp(sid), or until the simulator closes. */
   function pickedUp(call: CallRecord): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (closing.signal.aborted) return resolve();
+      if (closing.closed) return resolve();
       const answer = () => {
         ringing.delete(call.sid);
-        closing.signal.removeEventListener("abort", answer);
+        forget();
         resolve();
       };
       ringing.set(call.sid, answer);
-      closing.signal.addEventListener("abort", answer, { once: true });
+      const forget = closing.onClose(answer);
       updates.emit("change");
     });
   }
@@ -199,7 +200,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         flavor: opts.flavor,
         accountSid: opts.accountSid,
         sign,
-        signal: closing.signal,
+        closing,
         ringMs: opts.ringMs ?? 300,
         changed: () => updates.emit("change"),
         pickedUp,
@@ -212,7 +213,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       })
       .finally(() => {
         running.delete(run);
-        if (!closing.signal.aborted) opts.logger?.(`the phone heard: ${call.heard.join(" ") || "(nothing)"}`);
+        if (!closing.closed) opts.logger?.(`the phone heard: ${call.heard.join(" ") || "(nothing)"}`);
         finished.add(call);
         updates.emit("change");
       });
@@ -310,7 +311,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       answer();
     },
     async close() {
-      closing.abort();
+      closing.close();
       for (const socket of held) socket.destroy();
       await Promise.allSettled([...running]);
       await new Promise<void>((resolve) => {
