@@ -5,13 +5,19 @@ import { resolveLanguage } from "../../voice/phrases.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
+import { readForm, type FormFields } from "../form.js";
 import { serveRoute } from "../openapi-route.js";
 import { publicRequestUrl } from "../public-url.js";
 import { challengeId } from "../schemas.js";
 import { callStatusRoute, voiceRoutes, webhookForm } from "./webhooks.openapi.js";
 
-type Params = Record<string, string | string[]>;
+type Params = FormFields;
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+/** AnsweredBy as carriers spell it (human, machine_start, fax…); anything else is not kept. */
+const answeredByOf = (params: Params) => {
+  const v = first(params.AnsweredBy);
+  return v && /^[a-z_]{1,32}$/.test(v) ? v : undefined;
+};
 const GATE_TRIES = 3;
 
 /** The carrier's webhooks. Nothing here is answered before the signature checks out. */
@@ -27,9 +33,9 @@ export function webhookRoutes(deps: AppDeps) {
       }
       // Every value of a repeated key is signed, so every value must be kept.
       // A malformed multipart body (no boundary, cut short) makes the parser throw: the sender's fault.
-      params = (await c.req.parseBody({ all: true }).catch(() => {
+      params = await readForm(c).catch(() => {
         throw new AppError("invalid_request", "the form body could not be parsed");
-      })) as Params;
+      });
       if (!webhookForm.safeParse(params).success) throw new AppError("invalid_request", "carrier webhooks carry text fields only");
     }
     const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
@@ -59,7 +65,7 @@ export function webhookRoutes(deps: AppDeps) {
     if (!call || (call.callSid && callSid && call.callSid !== callSid)) {
       return xml(c, unavailableScript(settings, call?.language ?? fallbackLanguage));
     }
-    const answeredBy = first(params.AnsweredBy);
+    const answeredBy = answeredByOf(params);
     if (answeredBy && /^(machine|fax)/.test(answeredBy)) {
       await recordAnsweredBy(deps.otp, id, answeredBy);
       c.get("log").info({ challenge: id, answeredBy }, "answering machine: code withheld");
@@ -97,7 +103,7 @@ export function webhookRoutes(deps: AppDeps) {
         challengeId: id,
         callSid,
         status: status as CallStatus,
-        answeredBy: first(params.AnsweredBy),
+        answeredBy: answeredByOf(params),
       });
       if (recorded) deps.metrics.callOutcomes.inc({ status: status as string });
       c.get("log").info({ challenge: id, callStatus: status, recorded }, "call status");
