@@ -105,6 +105,19 @@ describe("the backend client against the real service", () => {
     expect(t.simulator.calls().filter((c) => c.to === "+12125550187")).toHaveLength(1);
   });
 
+  it("replays an Idempotency-Key for 24 hours, and after them takes it as a new request", async () => {
+    const number = "+12125550188";
+    const callsTo = () => t.simulator.calls().filter((c) => c.to === number).length;
+    const first = await client.requestAuth(number, { idempotencyKey: "order-4" });
+    t.clock.advance(24 * 3600_000 - 1000);
+    expect(await client.requestAuth(number, { idempotencyKey: "order-4" })).toEqual(first);
+    expect(callsTo()).toBe(1);
+    t.clock.advance(2000);
+    const later = await client.requestAuth(number, { idempotencyKey: "order-4" });
+    expect(later.id).not.toBe(first.id);
+    expect(callsTo()).toBe(2);
+  });
+
   it("reports an unreachable service as ServiceUnavailableError after retrying reads", async () => {
     const gone = new VoiceOtpClient({ baseUrl: "http://127.0.0.1:9", apiKey: API_KEY, retries: 1 });
     await expect(gone.getChallenge("ch_x")).rejects.toMatchObject({ name: "ServiceUnavailableError", code: "network" });
