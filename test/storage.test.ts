@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../src/db/open.js";
+import { openDatabase, statement } from "../src/db/open.js";
 import { migrationsFolder } from "../src/db/migrations-folder.js";
 import { createPostgresDatabase, postgresAvailable } from "./helpers/databases.js";
 
@@ -64,6 +64,21 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
       await pg.drop();
     }
   }, 60_000);
+
+  it("runs prepared statements with their layout folded but their string literals intact", async () => {
+    const pg = await createPostgresDatabase();
+    try {
+      const database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      const run = statement<{ a: string; b: string; n: number }>(sql`
+        select   'two  spaces' as a,
+                 'it''s   quoted' as b,
+                 ${sql.placeholder("n")}::int   + 1 as n`);
+      expect(await run(database, { n: 41 })).toEqual([{ a: "two  spaces", b: "it's   quoted", n: 42 }]);
+      await database.close();
+    } finally {
+      await pg.drop();
+    }
+  });
 
   // The test's own timeout is the bound: a hang fails it.
   it("fails within a few seconds with a clear message when DATABASE_URL is unreachable", { timeout: 10_000 }, async () => {

@@ -8,6 +8,7 @@ import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/p
 import * as schema from "./schema.js";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
+import { compactSql } from "./compact-sql.js";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -121,7 +122,8 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     rows: (query) => run(client, query),
     prepare: <T>(query: SQL): Prepared<T> => {
       const q = dialect.sqlToQuery(query);
-      return (values = {}) => unsafe<T>(client, q.sql, fillPlaceholders(q.params, values));
+      const text = compactSql(q.sql);
+      return (values = {}) => unsafe<T>(client, text, fillPlaceholders(q.params, values));
     },
     transaction: <T>(fn: (rows: Rows) => Promise<T>) =>
       client.begin((tx) => fn((query) => run(tx, query))) as unknown as Promise<T>,
