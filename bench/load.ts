@@ -84,3 +84,29 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     clearInterval(sampler);
   }
 }
+
+/** Several runs of one load as one: rates, latencies and CPU shares averaged, counts added up. */
+export function meanOf(runs: LoadResult[]): LoadResult {
+  const mean = (f: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + f(r), 0) / runs.length;
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((total, r) => total + f(r), 0);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  const cpus = runs.map((r) => r.cpu).filter((c): c is CpuShare => c !== undefined);
+  const cpuMean = (f: (c: CpuShare) => number) => cpus.reduce((total, c) => total + f(c), 0) / cpus.length;
+  return {
+    connections: runs[0]!.connections,
+    seconds: sum((r) => r.seconds),
+    requests: sum((r) => r.requests),
+    sent: sum((r) => r.sent),
+    rps: mean((r) => r.rps),
+    p50: mean((r) => r.p50),
+    p99: mean((r) => r.p99),
+    statuses,
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb ?? 0)),
+    cpu: cpus.length
+      ? { server: cpuMean((c) => c.server), postgres: cpuMean((c) => c.postgres), simulator: cpuMean((c) => c.simulator), loadGenerator: cpuMean((c) => c.loadGenerator) }
+      : undefined,
+  };
+}

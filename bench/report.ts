@@ -52,7 +52,8 @@ export interface Measurements {
   /** Codes the simulated phones heard (all matched the stored ones). */
   heardCodes: number;
   validate: { result: LoadResult; reasons: Record<string, number>; memory: ServiceMemory };
-  reference: { result: LoadResult; peakRssMb: number };
+  /** result: the mean of runs, one just before and one just after the service's validation run. */
+  reference: { result: LoadResult; runs: LoadResult[]; peakRssMb: number };
   requestAuth: RequestAuthRun[];
   /** request-auth whose calls are answered and played through, webhooks and all. */
   wholeCalls: RequestAuthRun;
@@ -132,7 +133,7 @@ export function table(m: Measurements): string {
     `≥ ${TARGETS.validateRatio}× reference req/s and p99 < ${TARGETS.validateP99Ms} ms`,
     yes(validateOk),
   ]);
-  rows.push(["reference: bare Hono + postgres, one UPDATE … RETURNING", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
+  rows.push(["reference: bare Hono + postgres, one UPDATE … RETURNING (mean of a run before and one after)", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
   for (const r of m.requestAuth) {
     const carrier = r.delayMs ? `carrier accepts in ${r.delayMs} ms` : "instant carrier";
     const needed = (TARGETS.slowCarrierShare * r.result.connections) / (r.delayMs / 1000);
@@ -182,7 +183,7 @@ function machineLine(m: Machine): string {
 function details(m: Measurements): string {
   const lines = [
     `- validate-auth: ${int(m.validate.result.requests)} requests in ${m.validate.result.seconds} s over ${int(m.pendingWithCode)} pending challenges (${int(m.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(m.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(m.validate.memory)}.${cpuText(m.validate.result)}`,
-    `- reference: ${int(m.reference.result.requests)} requests.${cpuText(m.reference.result, "reference")}`,
+    `- reference: ${int(m.reference.result.requests)} requests; ${m.reference.runs.map((r, i) => `${int(r.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(m.reference.result, "reference")}`,
     `- service memory just after start: ${memoryText(m.rss.atStart)}; after a full garbage collection at the end: ${memoryText(m.rss.afterGc)}.`,
   ];
   for (const r of [m.wholeCalls, ...m.requestAuth]) {
@@ -235,9 +236,9 @@ ${details(m)}
 - request-auth cycles through distinct US numbers (+1 AAA 555 01xx across area codes), one set per scenario. The slow carrier answers the create-call request after 300 ms. In the four request-auth scenarios with a target, the phones ring through the run: the service gets each call's \`initiated\` and \`ringing\` status callbacks, not the rest.
 - The "whole calls" run comes first (it also warms the service up): every call is answered at once and played through, so its four status callbacks and its voice webhook reach the service while the load goes on, as a real carrier's would over a call's life. The next scenario starts when those calls have ended.
 - validate-auth uses every challenge the request-auth runs left pending: the whole calls' codes as their simulated phones heard them, the ringing ones' unsealed from the database with the service's key. Of every 10 requests, 5 send a right code (each approves once; when the sequence comes round again there is nothing pending), 3 a wrong code, 2 a number that was never called. The warm-up sends only wrong codes and numbers never called.
-- The reference (\`bench/reference-process.ts\`) is a bare Hono app with postgres.js (pool of 10) that parses the same JSON bodies and runs one \`UPDATE … SET attempts = attempts + 1 WHERE number = $1 AND status = 'pending' RETURNING\` on a copy of the challenges table (same columns and indexes, same rows), with the same connections and duration.
+- The reference (\`bench/reference-process.ts\`) is a bare Hono app with postgres.js (pool of 10) that parses the same JSON bodies and runs one \`UPDATE … SET attempts = attempts + 1 WHERE number = $1 AND status = 'pending' RETURNING\` on a copy of the challenges table (same columns and indexes, same rows), with the same connections and duration. It runs twice, just before and just after the service's validation run, and its row is the mean of the two: the machine's speed drifts between runs.
 - autocannon runs as a library in the benchmark's own process; the connections share one request sequence, so no two send the same body at once. req/s is responses / elapsed time, all statuses included.
-- The simulator is reached over plain HTTP. Against the real Twilio API (HTTPS) the \`twilio\` SDK's own agent allows at most 20 sockets per host, i.e. at most 20 create-call requests in flight per process: see \`bench/findings.md\`.
+- The simulator is reached over plain HTTP. The service gives the \`twilio\` SDK's agent 512 sockets per host (its default of 20 would cap a process at 20 create-call requests in flight against the real, HTTPS, API).
 - Peak RSS is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs; the per-run figures in the details are sampled every 100 ms.
 - CPU in cores: the user + system time /proc gives for the process under load, for every PostgreSQL process of the machine, for the simulator and for this process (autocannon), divided by the run's wall time. The machine has ${m.machine.cores} cores; when their sum comes near it, the figure is what the machine can do with the simulator and the load generator on it too, not the service's own ceiling.
 `,
