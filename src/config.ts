@@ -73,6 +73,9 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
   TWILIO_NUMBER: optional(z.string().min(1)),
   TWILIO_API_BASE_URL: optional(url),
+  // Read by the twilio SDK itself; here only to know that its own HTTP client is needed.
+  HTTP_PROXY: optional(z.string().min(1)),
+  TWILIO_CA_BUNDLE: optional(z.string().min(1)),
   SIGNALWIRE_PROJECT: optional(z.string().min(1)),
   SIGNALWIRE_TOKEN: optional(z.string().min(1)),
   SIGNALWIRE_SPACE: optional(z.string().min(1)),
@@ -135,6 +138,8 @@ export interface TwilioSettings {
   authToken: string;
   from: string;
   apiBaseUrl?: string;
+  /** HTTP_PROXY or TWILIO_CA_BUNDLE is set: requests go through the SDK's own HTTP client, which applies them. */
+  sdkHttpClient?: boolean;
 }
 
 export interface SignalWireSettings {
@@ -219,6 +224,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
           authToken: e.TWILIO_AUTH_TOKEN,
           from: e.TWILIO_NUMBER,
           apiBaseUrl: e.TWILIO_API_BASE_URL,
+          sdkHttpClient: e.HTTP_PROXY !== undefined || e.TWILIO_CA_BUNDLE !== undefined,
         }
       : undefined;
   const signalwire =

@@ -14,7 +14,12 @@ import {
   type FakeService,
 } from "./helpers/carrier-world.js";
 
-const FLAVORS: Flavor[] = ["twilio", "signalwire"];
+/** Twilio twice: through the service's own HTTP client under the SDK, and through the SDK's (used with HTTP_PROXY). */
+const ADAPTERS: Array<{ flavor: Flavor; sdkHttpClient: boolean; label: string }> = [
+  { flavor: "twilio", sdkHttpClient: false, label: "twilio" },
+  { flavor: "twilio", sdkHttpClient: true, label: "twilio (the SDK's own HTTP client)" },
+  { flavor: "signalwire", sdkHttpClient: true, label: "signalwire" },
+];
 
 /** What placeCall threw (it must throw a CarrierError). */
 async function refusal(carrier: Carrier, req: PlaceCallRequest): Promise<CarrierError> {
@@ -26,7 +31,7 @@ async function refusal(carrier: Carrier, req: PlaceCallRequest): Promise<Carrier
   return err as CarrierError;
 }
 
-describe.each(FLAVORS)("the %s carrier adapter", (flavor) => {
+describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }) => {
   const account = newAccount(flavor);
   const nextNumber = numberSource("+1312555");
   let sim: Simulator;
@@ -35,7 +40,7 @@ describe.each(FLAVORS)("the %s carrier adapter", (flavor) => {
 
   beforeAll(async () => {
     sim = await simulatorFor(account);
-    carrier = carrierFor(account, sim.url);
+    carrier = carrierFor(account, sim.url, { sdkHttpClient });
     svc = await startFakeService(carrier);
     svc.on("/voice", () => [say("Hello."), { kind: "hangup" }]);
   });
@@ -94,7 +99,7 @@ describe.each(FLAVORS)("the %s carrier adapter", (flavor) => {
     });
 
     it("wrong credentials through the adapter: rejected, carrier code 20003, HTTP 401", async () => {
-      const wrong = carrierFor(account, sim.url, { authToken: "wrong-token" });
+      const wrong = carrierFor(account, sim.url, { authToken: "wrong-token", sdkHttpClient });
       const err = await refusal(wrong, request(nextNumber()));
       expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: "20003", carrierStatus: 401 });
     });
@@ -125,7 +130,7 @@ describe.each(FLAVORS)("the %s carrier adapter", (flavor) => {
 
   describe("when the API misbehaves", () => {
     it("times out on an API that never answers", async () => {
-      const impatient = carrierFor(account, sim.url, { timeoutMs: 300 });
+      const impatient = carrierFor(account, sim.url, { timeoutMs: 300, sdkHttpClient });
       const err = await refusal(impatient, request(withOutcome({ kind: "api-timeout" })));
       expect(err).toMatchObject({ carrier: flavor, failure: "timeout", carrierCode: "timeout" });
       expect(err.message).toContain("300 ms");
@@ -140,7 +145,7 @@ describe.each(FLAVORS)("the %s carrier adapter", (flavor) => {
     });
 
     it("calls a closed port unreachable", async () => {
-      const nowhere = carrierFor(account, `http://127.0.0.1:${await closedPort()}`);
+      const nowhere = carrierFor(account, `http://127.0.0.1:${await closedPort()}`, { sdkHttpClient });
       const err = await refusal(nowhere, request(nextNumber()));
       expect(err).toMatchObject({ carrier: flavor, failure: "unreachable", carrierCode: "ECONNREFUSED" });
       expect(err.carrierStatus).toBeUndefined();

@@ -2,6 +2,7 @@ import twilio from "twilio";
 import type { TwilioSettings } from "../config.js";
 import type { Carrier, CarrierName, PlaceCallRequest, WebhookRequest } from "./carrier.js";
 import { createCall } from "./create-call.js";
+import { LeanTwilioHttp } from "./twilio-http.js";
 import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
 
 export interface CarrierOptions {
@@ -19,6 +20,8 @@ export function createTwilioCarrier(settings: TwilioSettings, opts: CarrierOptio
   // agent allows 20 sockets per host by default: with a carrier taking 300 ms to
   // accept, that alone caps a process at ~66 calls/s however fast the rest is.
   const client = twilio(settings.accountSid, settings.authToken, {
+    // The SDK's own client is the one that knows HTTP_PROXY and TWILIO_CA_BUNDLE.
+    httpClient: settings.sdkHttpClient ? undefined : (new LeanTwilioHttp({ timeoutMs: opts.timeoutMs, maxSockets: CALLS_IN_FLIGHT }) as never),
     timeout: opts.timeoutMs,
     autoRetry: false,
     maxSockets: CALLS_IN_FLIGHT,

@@ -44,12 +44,12 @@ export function simulatorFor(account: Account, opts: Partial<SimulatorOptions> =
 export function carrierFor(
   account: Account,
   apiBaseUrl: string,
-  opts: { timeoutMs?: number; authToken?: string; signingKey?: string } = {},
+  opts: { timeoutMs?: number; authToken?: string; signingKey?: string; sdkHttpClient?: boolean } = {},
 ): Carrier {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const authToken = opts.authToken ?? account.authToken;
   if (account.flavor === "twilio") {
-    return createTwilioCarrier({ accountSid: account.accountSid, authToken, from: FROM, apiBaseUrl }, { timeoutMs });
+    return createTwilioCarrier({ accountSid: account.accountSid, authToken, from: FROM, apiBaseUrl, sdkHttpClient: opts.sdkHttpClient }, { timeoutMs });
   }
   return createSignalWireCarrier(
     {
