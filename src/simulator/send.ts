@@ -55,4 +55,10 @@ export function send(
   });
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+/**
+ * Like a carrier's webhook workers: a bounded pool of kept-alive connections per host.
+ * Unbounded, a burst opens hundreds of connections at once, overflows the service's
+ * listen queue, and the dropped SYNs are retried for longer than the webhook timeout.
+ */
+const POOL = { keepAlive: true, maxSockets: 128 };
+const agents = { http: new HttpAgent(POOL), https: new HttpsAgent(POOL) };
