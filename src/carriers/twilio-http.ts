@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
+import { keptAliveAgents, sendRequest, type Agents } from "../net/http-request.js";
 
 /** What the twilio SDK hands its HTTP client (BaseTwilio.request). */
 interface SdkRequest {
@@ -41,10 +41,9 @@ function form(values: Record<string, unknown>): string {
  * proxy: with HTTP_PROXY set the SDK's own client is used (src/carriers/twilio.ts).
  */
 export class LeanTwilioHttp {
-  readonly #agents: { http: HttpAgent; https: HttpsAgent };
+  readonly #agents: Agents;
   constructor(private readonly opts: { timeoutMs: number; maxSockets: number }) {
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets, maxTotalSockets: opts.maxSockets };
-    this.#agents = { http: new HttpAgent(agentOpts), https: new HttpsAgent(agentOpts) };
+    this.#agents = keptAliveAgents({ maxSockets: opts.maxSockets, maxTotalSockets: opts.maxSockets });
   }
 
   async request(req: SdkRequest): Promise<SdkResponse> {
@@ -54,29 +53,15 @@ export class LeanTwilioHttp {
     if (req.username && req.password) headers.Authorization = `Basic ${Buffer.from(`${req.username}:${req.password}`).toString("base64")}`;
     else if (req.authStrategy) headers.Authorization = await req.authStrategy.getAuthString();
     const body = req.data && headers["Content-Type"] === "application/x-www-form-urlencoded" ? form(req.data) : req.data ? JSON.stringify(req.data) : undefined;
-    if (body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(body));
     const timeoutMs = req.timeout ?? this.opts.timeoutMs;
-    const secure = url.protocol === "https:";
-    return new Promise((resolve, reject) => {
-      const r = (secure ? httpsRequest : httpRequest)(url, { method: req.method.toUpperCase(), headers, agent: secure ? this.#agents.https : this.#agents.http });
-      const timer = setTimeout(() => r.destroy(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: "ECONNABORTED" })), timeoutMs);
-      r.once("error", (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      r.once("response", (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.once("error", (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-        res.once("end", () => {
-          clearTimeout(timer);
-          resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers });
-        });
-      });
-      r.end(body);
+    const answer = await sendRequest(url, {
+      method: req.method.toUpperCase(),
+      headers,
+      body,
+      agents: this.#agents,
+      timeoutMs,
+      timeoutError: () => Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: "ECONNABORTED" }),
     });
+    return { statusCode: answer.status, body: answer.body, headers: answer.headers };
   }
 }
