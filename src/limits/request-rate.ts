@@ -10,11 +10,14 @@ import { statement, type Database } from "../db/open.js";
  * many requests and instances race.
  *
  * An instance takes a few units at once (a lease, at most 1/8 of a shard's share and
- * LEASE_MAX) and spends the rest of them without a database write: under a surge one
- * request in up to LEASE_MAX writes a counter. Nothing is ever admitted past the
+ * LEASE_MAX) and spends the rest of them without a database write: in a steady stream
+ * one request in up to LEASE_MAX writes a counter. Nothing is ever admitted past the
  * limit; the price is that units an instance leased and did not spend before the
- * window closed are lost, at most (lease − 1) per instance, i.e. under 1/128 of the
- * limit per instance. Small budgets lease one unit at a time and are exact.
+ * window closed are lost. To keep that loss at (lease − 1) per instance, under 1/128
+ * of the limit, an instance has one multi-unit lease in flight at a time and takes
+ * the next only once the last is spent; requests that arrive meanwhile take one unit
+ * each (a burst of concurrent requests would otherwise each bring back a lease, and
+ * strand that many). Small budgets lease one unit at a time and are exact.
  *
  * A shard found full stays full for its window (counts only grow), which this process
  * remembers; when every shard is full the window is spent. The upsert is a CTE so a
@@ -64,6 +67,8 @@ export interface AdmissionValues {
 interface WindowState {
   full: Set<number>;
   leased: number;
+  /** A multi-unit lease is in flight: its surplus is already counted against the window. */
+  leasing: boolean;
 }
 const windows = new WeakMap<Database, Map<string, WindowState>>();
 
@@ -82,25 +87,32 @@ export interface AdmissionRun<R> {
  */
 export async function admit<R>(database: Database, a: Admission, run: AdmissionRun<R>): Promise<R | null> {
   const state = windowState(database, a);
-  if (state.leased > 0) {
-    state.leased--;
-    return run.leased();
-  }
   const shards = Math.max(1, Math.min(SHARDS, a.perMinute));
   const start = Math.floor(Math.random() * shards);
-  for (let i = 0; i < shards; i++) {
+  for (let i = 0; ; i++) {
+    // Checked on every try: a lease may have come back while this request found a shard full.
+    if (state.leased > 0) {
+      state.leased--;
+      return run.leased();
+    }
+    if (i === shards) return null;
     const shard = (start + i) % shards;
     if (state.full.has(shard)) continue;
     const share = Math.floor(a.perMinute / shards) + (shard < a.perMinute % shards ? 1 : 0);
-    const lease = leaseFor(share);
-    const admitted = await run.counted({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
+    const lease = state.leasing ? 1 : leaseFor(share);
+    if (lease > 1) state.leasing = true;
+    let admitted: { granted: number; result: R } | null;
+    try {
+      admitted = await run.counted({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
+    } finally {
+      if (lease > 1) state.leasing = false;
+    }
     if (admitted !== null) {
       state.leased += Math.max(0, admitted.granted - 1);
       return admitted.result;
     }
     state.full.add(shard);
   }
-  return null;
 }
 
 /** Units taken at once from a shard with this share. */
@@ -121,7 +133,7 @@ function windowState(database: Database, a: Admission): WindowState {
   if (!state) {
     // Closed windows are dropped as new ones open (their leases lapse with them): the map stays small.
     for (const k of known.keys()) if (Number(k.split("\u0000")[1]) < a.windowStart.getTime()) known.delete(k);
-    known.set(key, (state = { full: new Set(), leased: 0 }));
+    known.set(key, (state = { full: new Set(), leased: 0, leasing: false }));
   }
   return state;
 }
