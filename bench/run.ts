@@ -11,7 +11,7 @@ import { cpuSecondsOf, memoryOf, postgresCpuSeconds, startChild, type Child } fr
 import { machineInfo, printReport, writeReport, type Measurements, type RequestAuthRun, type ServiceMemory } from "./report.js";
 
 /**
- * `npm run bench [-- --quick] [-- --duration N] [-- --no-write] [-- --profile] [-- --log-level L]`
+ * `npm run bench -- --help` lists the options.
  *
  * The service (on PostgreSQL, placing calls through the Twilio SDK to the carrier
  * simulator) and a bare Hono + postgres reference each run in a child process and
@@ -19,6 +19,25 @@ import { machineInfo, printReport, writeReport, type Measurements, type RequestA
  * bench/results.md and the README's Performance section.
  */
 const argv = process.argv.slice(2);
+const USAGE = `npm run bench [-- options]
+  --quick          a short run (1.5 s per scenario unless --duration says otherwise)
+  --duration N     seconds per scenario (default 20)
+  --no-write       print the table only; leave bench/results.md and the README alone
+  --profile        write CPU profiles of the service to bench/profiles/
+  --log-level L    the service's LOG_LEVEL (default warn)`;
+const FLAGS = new Set(["--quick", "--no-write", "--profile", "--help", "-h"]);
+const OPTIONS = new Set(["--duration", "--log-level"]);
+for (let i = 0; i < argv.length; i++) {
+  if (OPTIONS.has(argv[i]!)) i++;
+  else if (!FLAGS.has(argv[i]!)) {
+    console.error(`unknown option ${argv[i]}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const flag = (name: string) => argv.includes(`--${name}`);
 const option = (name: string) => {
   const i = argv.indexOf(`--${name}`);
