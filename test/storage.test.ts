@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { openDatabase, statement } from "../src/db/open.js";
+import { statementText } from "../src/db/statement-text.js";
 import { migrationsFolder } from "../src/db/migrations-folder.js";
 import { createPostgresDatabase, postgresAvailable } from "./helpers/databases.js";
 
@@ -76,6 +78,29 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
       expect(await run(database, { n: 41 })).toEqual([{ a: "two  spaces", b: "it's   quoted", n: 42 }]);
       await database.close();
     } finally {
+      await pg.drop();
+    }
+  });
+
+  it("sends a placeholder named several times as one parameter, on both databases", async () => {
+    const n = sql.placeholder("n");
+    const query = sql`select ${n}::int + ${n}::int as twice, ${"inline"}::text as v, '$1 stays' as lit, ${sql.placeholder("m")}::int * ${n}::int as product`;
+    const shared = statementText(new PgDialect().sqlToQuery(query));
+    expect(shared.text).toBe("select $1::int + $1::int as twice, $2::text as v, '$1 stays' as lit, $3::int * $1::int as product");
+    expect(shared.fill({ n: 6, m: 7 })).toEqual([6, "inline", 7]);
+
+    const pg = await createPostgresDatabase();
+    const databases = [
+      await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" }),
+      await openDatabase({ dataDir: "memory://" }),
+    ];
+    try {
+      const run = statement<{ twice: number; v: string; lit: string; product: number }>(query);
+      for (const database of databases) {
+        expect(await run(database, { n: 6, m: 7 })).toEqual([{ twice: 12, v: "inline", lit: "$1 stays", product: 42 }]);
+      }
+    } finally {
+      for (const database of databases) await database.close();
       await pg.drop();
     }
   });

@@ -3,12 +3,12 @@ import type { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { fillPlaceholders, sql, type SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.js";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
-import { compactSql } from "./compact-sql.js";
+import { statementText } from "./statement-text.js";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -121,9 +121,8 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
     db,
     rows: (query) => run(client, query),
     prepare: <T>(query: SQL): Prepared<T> => {
-      const q = dialect.sqlToQuery(query);
-      const text = compactSql(q.sql);
-      return (values = {}) => unsafe<T>(client, text, fillPlaceholders(q.params, values));
+      const { text, fill } = statementText(dialect.sqlToQuery(query));
+      return (values = {}) => unsafe<T>(client, text, fill(values));
     },
     transaction: <T>(fn: (rows: Rows) => Promise<T>) =>
       client.begin((tx) => fn((query) => run(tx, query))) as unknown as Promise<T>,
@@ -182,8 +181,8 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     db,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     prepare: <T>(query: SQL): Prepared<T> => {
-      const q = dialect.sqlToQuery(query);
-      return async (values = {}) => (await instance.query<T>(q.sql, fillPlaceholders(q.params, values))).rows;
+      const { text, fill } = statementText(dialect.sqlToQuery(query));
+      return async (values = {}) => (await instance.query<T>(text, fill(values))).rows;
     },
     transaction: (fn) =>
       db.transaction((tx) => fn(async <T>(query: SQL) => ((await tx.execute(query)) as unknown as { rows: T[] }).rows)),
