@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { createKey, revokeKey } from "../src/keys/api-keys.js";
-import { admission, countRequest, maxUnspent } from "../src/limits/request-rate.js";
+import { admission, admit, countingCte, countRequest, maxUnspent } from "../src/limits/request-rate.js";
+import { statement } from "../src/db/open.js";
 import { databaseKinds, type DbKind } from "./helpers/databases.js";
 import { runScript } from "./helpers/process.js";
 import { codeHeard, startTestService, type ApiResponse, type TestService } from "./helpers/service.js";
@@ -166,6 +167,33 @@ describe.each(await databaseKinds())("abuse limits on %s", (db: DbKind) => {
     expect(admitted).toBeGreaterThanOrEqual(800 - instances.length * maxUnspent(800));
     expect(statuses.filter((st) => st === 429)).toHaveLength(900 - admitted);
     expect(await counted()).toBeLessThanOrEqual(800);
+  });
+
+  it("has requests that arrive while a lease is in flight wait for its units instead of each writing a counter", async () => {
+    const s = await start({});
+    const database = s.a.service.deps.database;
+    const count = statement<{ granted: number }>(sql`with ${countingCte} select granted from hit`);
+    let writes = 0;
+    const a = admission("waiting", 800, s.a.clock.now()); // shares of 50, leases of 6
+    const admitted = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        admit(database, a, {
+          counted: async (values) => {
+            writes++;
+            const [row] = await count(database, values);
+            return row ? { granted: row.granted, result: true } : null;
+          },
+          leased: async () => true,
+          waitsForLease: true,
+        }),
+      ),
+    );
+    expect(admitted.every((r) => r === true)).toBe(true);
+    // The first request leases 6 units and the next 5 wait for them; the other 94 come
+    // while that lease is in flight with nothing left to promise, and take one unit each.
+    expect(writes).toBe(95);
+    const [row] = await database.rows<{ hits: number }>(sql`select sum(hits)::int as hits from rate_windows where bucket = 'waiting'`);
+    expect(row!.hits).toBe(100);
   });
 
   it("locks validation for a number after too many wrong codes in a day", async () => {

@@ -15,9 +15,10 @@ import { statement, type Database } from "../db/open.js";
  * limit; the price is that units an instance leased and did not spend before the
  * window closed are lost. To keep that loss at (lease − 1) per instance, under 1/128
  * of the limit, an instance has one multi-unit lease in flight at a time and takes
- * the next only once the last is spent; requests that arrive meanwhile take one unit
- * each (a burst of concurrent requests would otherwise each bring back a lease, and
- * strand that many). Small budgets lease one unit at a time and are exact.
+ * the next only once the last is spent (a burst of concurrent requests would otherwise
+ * each bring back a lease, and strand that many). Requests that arrive while it is in
+ * flight wait for a unit of it when they can, else take one unit each. Small budgets
+ * lease one unit at a time and are exact.
  *
  * A shard found full stays full for its window (counts only grow), which this process
  * remembers; when every shard is full the window is spent. The upsert is a CTE so a
@@ -67,8 +68,15 @@ export interface AdmissionValues {
 interface WindowState {
   full: Set<number>;
   leased: number;
-  /** A multi-unit lease is in flight: its surplus is already counted against the window. */
-  leasing: boolean;
+  /** The multi-unit lease in flight, if any: its surplus is already counted against the window. */
+  lease: LeaseInFlight | null;
+}
+
+interface LeaseInFlight {
+  /** Units of its surplus not yet promised to a waiting request. */
+  open: number;
+  /** Requests waiting for a unit of it: told true (a unit is theirs) or false (try again). */
+  waiters: Array<(unit: boolean) => void>;
 }
 const windows = new WeakMap<Database, Map<string, WindowState>>();
 
@@ -78,41 +86,64 @@ export interface AdmissionRun<R> {
   counted(values: AdmissionValues): Promise<{ granted: number; result: R } | null>;
   /** Runs without counting: a leased unit pays for it. */
   leased(): Promise<R>;
+  /**
+   * Whether the request may wait for a unit of the lease in flight rather than count
+   * itself: yes when leased() costs nothing (a request counted on its own); a route that
+   * counts inside its own statement would pay a second round trip for the wait.
+   */
+  waitsForLease: boolean;
 }
 
 /**
- * Admits one request: on a unit this process leased earlier when it has one, else by
- * trying one shard after another, starting at a random one, until a shard has room
- * (its result) or every shard is full (null: refused).
+ * Admits one request: on a unit this process leased earlier when it has one, else on
+ * one of the lease in flight (when the run may wait for it), else by trying one shard
+ * after another, starting at a random one, until a shard has room (its result) or
+ * every shard is full (null: refused).
  */
 export async function admit<R>(database: Database, a: Admission, run: AdmissionRun<R>): Promise<R | null> {
   const state = windowState(database, a);
   const shards = Math.max(1, Math.min(SHARDS, a.perMinute));
   const start = Math.floor(Math.random() * shards);
-  for (let i = 0; ; i++) {
-    // Checked on every try: a lease may have come back while this request found a shard full.
+  for (;;) {
+    // Checked on every try: a lease may have come back while this request waited or found a shard full.
     if (state.leased > 0) {
       state.leased--;
       return run.leased();
     }
-    if (i === shards) return null;
-    const shard = (start + i) % shards;
-    if (state.full.has(shard)) continue;
+    const inFlight = state.lease;
+    if (inFlight && inFlight.open > 0 && run.waitsForLease) {
+      inFlight.open--;
+      if (await new Promise<boolean>((resolve) => inFlight.waiters.push(resolve))) return run.leased();
+      continue;
+    }
+    const shard = openShard(state.full, start, shards);
+    if (shard === null) return null;
     const share = Math.floor(a.perMinute / shards) + (shard < a.perMinute % shards ? 1 : 0);
-    const lease = state.leasing ? 1 : leaseFor(share);
-    if (lease > 1) state.leasing = true;
-    let admitted: { granted: number; result: R } | null;
+    // One multi-unit lease in flight at a time keeps what this process holds unspent
+    // (its leased units and the surplus in flight) at lease − 1.
+    const lease = state.lease ? 1 : leaseFor(share);
+    const taking: LeaseInFlight | null = lease > 1 ? { open: lease - 1, waiters: [] } : null;
+    if (taking) state.lease = taking;
+    let admitted: { granted: number; result: R } | null = null;
     try {
       admitted = await run.counted({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
     } finally {
-      if (lease > 1) state.leasing = false;
+      if (taking) {
+        state.lease = null;
+        let surplus = admitted ? admitted.granted - 1 : 0;
+        for (const waiter of taking.waiters) waiter(surplus > 0 && surplus-- > 0);
+        state.leased += surplus;
+      }
     }
-    if (admitted !== null) {
-      state.leased += Math.max(0, admitted.granted - 1);
-      return admitted.result;
-    }
+    if (admitted !== null) return admitted.result;
     state.full.add(shard);
   }
+}
+
+/** The first shard from start (round the ring) not known to be full; null when all are. */
+function openShard(full: Set<number>, start: number, shards: number): number | null {
+  for (let i = 0; i < shards; i++) if (!full.has((start + i) % shards)) return (start + i) % shards;
+  return null;
 }
 
 /** Units taken at once from a shard with this share. */
@@ -133,7 +164,7 @@ function windowState(database: Database, a: Admission): WindowState {
   if (!state) {
     // Closed windows are dropped as new ones open (their leases lapse with them): the map stays small.
     for (const k of known.keys()) if (Number(k.split("\u0000")[1]) < a.windowStart.getTime()) known.delete(k);
-    known.set(key, (state = { full: new Set(), leased: 0, leasing: false }));
+    known.set(key, (state = { full: new Set(), leased: 0, lease: null }));
   }
   return state;
 }
@@ -153,6 +184,7 @@ export async function countRequest(database: Database, a: Admission): Promise<nu
       return row ? { granted: row.granted, result: true } : null;
     },
     leased: async () => true,
+    waitsForLease: true,
   });
   return admitted ? null : retryAfter(a);
 }

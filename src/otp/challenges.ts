@@ -226,6 +226,7 @@ export async function checkCode(
         return r && r.granted !== null ? { granted: r.granted, result: r } : null;
       },
       leased: async () => (await checkStatements[by].uncounted(database, values))[0],
+      waitsForLease: false,
     });
     if (!admitted) return { kind: "rate_limited", retryAfterSeconds: retryAfter(admit) };
     row = admitted;
