@@ -35,12 +35,16 @@ serveParent(
         if (ringsOn) ringingOnPurpose.add(n);
       }
     },
-    /** Waits until every call placed so far has ended, except those still ringing on purpose. */
+    /**
+     * Waits until every call placed so far has ended, or rings on purpose, and every
+     * webhook sent has been answered: a run's late status callbacks (a surge queues
+     * them behind the pool's connections) must not land in the next run.
+     */
     async idle({ timeoutMs }: { timeoutMs: number }) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const open = simulator.calls().filter((c) => !c.ended && !ringingOnPurpose.has(c.to)).length;
-        if (open === 0 || Date.now() > deadline) return { open };
+        const open = simulator.calls().filter((c) => !c.ended && !(ringingOnPurpose.has(c.to) && c.status === "ringing")).length;
+        if ((open === 0 && simulator.webhooksInFlight() === 0) || Date.now() > deadline) return { open };
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Carrier } from "../src/carriers/carrier.js";
 import type { CallRecord, Flavor, Simulator } from "../src/simulator/index.js";
@@ -353,6 +355,37 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(call.heard).toEqual(["Picked up."]);
       expect(call.status).toBe("completed");
       expect(() => sim.pickUp(held.sid)).toThrow(/not held/);
+    });
+
+    it("counts a webhook in flight until the service has answered it", async () => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("Hello.")]);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let arrived!: () => void;
+      const first = new Promise<void>((resolve) => (arrived = resolve));
+      const slow = createServer((req, res) => {
+        arrived();
+        req.resume();
+        void gate.then(() => res.writeHead(204).end());
+      });
+      await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+      try {
+        const placed = await carrier.placeCall({
+          to: nextNumber(),
+          url: `${svc.url}${at}/voice`,
+          statusCallback: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/status`,
+          machineDetection: false,
+        });
+        await first;
+        expect(sim.webhooksInFlight()).toBe(1);
+        open();
+        await sim.waitForCall(placed.callSid);
+        expect(sim.webhooksInFlight()).toBe(0);
+      } finally {
+        slow.closeAllConnections();
+        await new Promise((resolve) => slow.close(resolve));
+      }
     });
 
     it("tells when a create-call request has arrived, before it answers", async () => {

@@ -13,6 +13,8 @@ export interface CallContext {
   changed(): void;
   /** Resolves when a held call is picked up (or the simulator closes). */
   pickedUp(call: CallRecord): Promise<void>;
+  /** Webhook requests of every call, sent and not answered yet. */
+  webhooks: { inFlight: number };
 }
 
 const WEBHOOK_TIMEOUT_MS = 15_000; // the carriers give a webhook 15 s
@@ -54,17 +56,23 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
     // Sign the URL as it goes on the wire: URL escapes what the given URL left raw
     // (' space |), and the service checks the signature against the target it received.
     target = new URL(target).href;
-    const res = await send(target, {
-      method,
-      timeoutMs: WEBHOOK_TIMEOUT_MS,
-      closing: ctx.closing,
-      headers: {
-        ...ctx.sign(target, signed),
-        "User-Agent": ctx.flavor === "twilio" ? "TwilioProxy/1.1" : "SignalWire-LaML/1.0",
-        ...(method === "POST" ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
-      },
-      body: method === "POST" ? new URLSearchParams(params).toString() : undefined,
-    });
+    ctx.webhooks.inFlight++;
+    let res: Awaited<ReturnType<typeof send>>;
+    try {
+      res = await send(target, {
+        method,
+        timeoutMs: WEBHOOK_TIMEOUT_MS,
+        closing: ctx.closing,
+        headers: {
+          ...ctx.sign(target, signed),
+          "User-Agent": ctx.flavor === "twilio" ? "TwilioProxy/1.1" : "SignalWire-LaML/1.0",
+          ...(method === "POST" ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
+        },
+        body: method === "POST" ? new URLSearchParams(params).toString() : undefined,
+      });
+    } finally {
+      ctx.webhooks.inFlight--;
+    }
     call.requests.push({ kind, url: target, method, status: res.status });
     return res;
   }

@@ -43,6 +43,8 @@ export interface Simulator {
   waitForCreateCall(to: string, opts?: { timeoutMs?: number }): Promise<void>;
   /** The signature headers the carrier would send for this request (for replaying and forging in tests). */
   sign(url: string, params: Record<string, string>): Record<string, string>;
+  /** Webhook requests sent and not answered yet (or not failed yet). */
+  webhooksInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const requested: string[] = [];
   const updates = new EventEmitter().setMaxListeners(0);
   const closing = new Closing();
+  const webhooks = { inFlight: 0 };
   const signingKey = opts.flavor === "signalwire" ? (opts.signingKey ?? opts.authToken) : opts.authToken;
   const signatureHeader = opts.flavor === "twilio" ? "X-Twilio-Signature" : "X-SignalWire-Signature";
   const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString("base64")}`;
@@ -204,6 +207,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         ringMs: opts.ringMs ?? 300,
         changed: () => updates.emit("change"),
         pickedUp,
+        webhooks,
       },
       call,
       outcome,
@@ -297,6 +301,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setOutcome: (number, outcome) => void outcomes.set(number, outcome),
     calls: () => [...records],
     sign,
+    webhooksInFlight: () => webhooks.inFlight,
     waitForCall: (match, { timeoutMs = 10_000 } = {}) => waitFor(match, (c) => finished.has(c), "ended", timeoutMs),
     waitForHeld: (match, { timeoutMs = 10_000 } = {}) => waitFor(match, (c) => ringing.has(c.sid), "held", timeoutMs),
     waitForCreateCall: (to, { timeoutMs = 10_000 } = {}) =>
