@@ -131,7 +131,11 @@ export async function admit<R>(database: Database, a: Admission, run: AdmissionR
       if (taking) {
         state.lease = null;
         let surplus = admitted ? admitted.granted - 1 : 0;
-        for (const waiter of taking.waiters) waiter(surplus > 0 && surplus-- > 0);
+        for (const waiter of taking.waiters) {
+          const unit = surplus > 0;
+          if (unit) surplus--;
+          waiter(unit);
+        }
         state.leased += surplus;
       }
     }
