@@ -103,8 +103,7 @@ export function createApp(deps: AppDeps) {
   const rate = requestRate(deps);
   app.use("/request-auth", auth, rate);
   app.use("/request-auth", idempotency(deps));
-  // validate-auth counts the key's request inside its one statement.
-  app.use("/validate-auth", auth);
+  app.use("/validate-auth", auth, rate);
   app.use("/challenges/*", auth, rate);
   mount(app, requestAuthRoutes(deps));
   mount(app, validateAuthRoutes(deps));

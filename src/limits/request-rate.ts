@@ -21,9 +21,8 @@ import { statement, type Database } from "../db/open.js";
  * lease one unit at a time and are exact.
  *
  * A shard found full stays full for its window (counts only grow), which this process
- * remembers; when every shard is full the window is spent. The upsert is a CTE so a
- * route can fold it into its own statement (validate-auth: one statement per request);
- * housekeeping drops closed windows.
+ * remembers; when every shard is full the window is spent. Housekeeping drops closed
+ * windows.
  */
 const SHARDS = 16;
 const LEASE_MAX = 64;
@@ -80,27 +79,16 @@ interface LeaseInFlight {
 }
 const windows = new WeakMap<Database, Map<string, WindowState>>();
 
-/** How a request is run: counted (taking units from a shard) or on a unit already leased. */
-export interface AdmissionRun<R> {
-  /** Runs with the counting CTE; null (and nothing changed) when the shard had no room. */
-  counted(values: AdmissionValues): Promise<{ granted: number; result: R } | null>;
-  /** Runs without counting: a leased unit pays for it. */
-  leased(): Promise<R>;
-  /**
-   * Whether the request may wait for a unit of the lease in flight rather than count
-   * itself: yes when leased() costs nothing (a request counted on its own); a route that
-   * counts inside its own statement would pay a second round trip for the wait.
-   */
-  waitsForLease: boolean;
-}
+/** Takes units from one shard: how many it granted, or null when it had no room (and nothing changed). */
+export type TakeUnits = (values: AdmissionValues) => Promise<number | null>;
 
 /**
  * Admits one request: on a unit this process leased earlier when it has one, else on
- * one of the lease in flight (when the run may wait for it), else by trying one shard
- * after another, starting at a random one, until a shard has room (its result) or
- * every shard is full (null: refused).
+ * one of the lease in flight, else by taking units from one shard after another,
+ * starting at a random one, until a shard has room (true) or every shard is full
+ * (false: refused).
  */
-export async function admit<R>(database: Database, a: Admission, run: AdmissionRun<R>): Promise<R | null> {
+export async function admit(database: Database, a: Admission, take: TakeUnits): Promise<boolean> {
   const state = windowState(database, a);
   const shards = Math.max(1, Math.min(SHARDS, a.perMinute));
   const start = Math.floor(Math.random() * shards);
@@ -108,29 +96,29 @@ export async function admit<R>(database: Database, a: Admission, run: AdmissionR
     // Checked on every try: a lease may have come back while this request waited or found a shard full.
     if (state.leased > 0) {
       state.leased--;
-      return run.leased();
+      return true;
     }
     const inFlight = state.lease;
-    if (inFlight && inFlight.open > 0 && run.waitsForLease) {
+    if (inFlight && inFlight.open > 0) {
       inFlight.open--;
-      if (await new Promise<boolean>((resolve) => inFlight.waiters.push(resolve))) return run.leased();
+      if (await new Promise<boolean>((resolve) => inFlight.waiters.push(resolve))) return true;
       continue;
     }
     const shard = openShard(state.full, start, shards);
-    if (shard === null) return null;
+    if (shard === null) return false;
     const share = Math.floor(a.perMinute / shards) + (shard < a.perMinute % shards ? 1 : 0);
     // One multi-unit lease in flight at a time keeps what this process holds unspent
     // (its leased units and the surplus in flight) at lease − 1.
     const lease = state.lease ? 1 : leaseFor(share);
     const taking: LeaseInFlight | null = lease > 1 ? { open: lease - 1, waiters: [] } : null;
     if (taking) state.lease = taking;
-    let admitted: { granted: number; result: R } | null = null;
+    let granted: number | null = null;
     try {
-      admitted = await run.counted({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
+      granted = await take({ bucket: a.bucket, windowStart: a.windowStart.toISOString(), shard, share, lease });
     } finally {
       if (taking) {
         state.lease = null;
-        let surplus = admitted ? admitted.granted - 1 : 0;
+        let surplus = granted === null ? 0 : granted - 1;
         for (const waiter of taking.waiters) {
           const unit = surplus > 0;
           if (unit) surplus--;
@@ -139,7 +127,7 @@ export async function admit<R>(database: Database, a: Admission, run: AdmissionR
         state.leased += surplus;
       }
     }
-    if (admitted !== null) return admitted.result;
+    if (granted !== null) return true;
     state.full.add(shard);
   }
 }
@@ -180,15 +168,8 @@ export function retryAfter(a: Admission): number {
 
 const countStatement = statement<{ granted: number }>(sql`with ${countingCte} select granted from hit`);
 
-/** Counts one request on its own; returns the seconds to wait when it is over the limit. */
+/** Counts one request; returns the seconds to wait when it is over the limit. */
 export async function countRequest(database: Database, a: Admission): Promise<number | null> {
-  const admitted = await admit(database, a, {
-    counted: async (values) => {
-      const [row] = await countStatement(database, values);
-      return row ? { granted: row.granted, result: true } : null;
-    },
-    leased: async () => true,
-    waitsForLease: true,
-  });
+  const admitted = await admit(database, a, async (values) => (await countStatement(database, values))[0]?.granted ?? null);
   return admitted ? null : retryAfter(a);
 }

@@ -4,7 +4,6 @@ import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCo
 import type { Clock } from "./clock.js";
 import type { Limits } from "../config.js";
 import { isCallLimit, limitRefusal, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
-import { admit as admitRequest, countingCte, retryAfter, type Admission } from "../limits/request-rate.js";
 
 /**
  * The challenge lifecycle. Every guarantee (one pending challenge per number,
@@ -112,154 +111,6 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
       throw err;
     }
   }
-}
-
-export type CheckResult =
-  | { kind: "approved"; id: string }
-  | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
-  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 }
-  /** The caller's request budget (counted in the same statement) is spent; nothing was checked. */
-  | { kind: "rate_limited"; retryAfterSeconds: number };
-
-interface CheckRow {
-  /** Units of the key's budget taken; null when the request's shard had no room left (nothing else happened). */
-  granted: number | null;
-  id: string | null;
-  prior_status: string;
-  others: number;
-  new_status: string | null;
-  attempts: number | null;
-  failures: number | null;
-  max_attempts: number;
-}
-
-/** The statement of checkCode, by what names the challenge and whether the request is counted. */
-function checkQuery(by: "id" | "number", counted: boolean) {
-  const now = sql`${p("now")}::timestamptz`;
-  const mac = p("mac");
-  const which = by === "id" ? sql`l.id = ${p("target")}` : sql`l.number = ${p("target")}`;
-  const ends = sql`(c.expires_at <= ${now} or c.code_mac = ${mac} or c.attempts + 1 >= c.max_attempts)`;
-  // Without a request to count (a leased unit pays for it), a constant row stands in for the grant.
-  const hit = counted ? sql`${countingCte},` : sql`hit as (select 1 as granted),`;
-  // The pending challenge when there is one (through the small index of pending rows):
-  // created_at comes from each instance's clock, and a skewed or equal clock must not
-  // send a guess to a superseded row. Only without one is the newest row read, to tell
-  // why nothing is pending (a plain Append runs its branches in order and the limit stops
-  // it at the first row); only a pending one needs the number's other failures.
-  return sql`
-    with ${hit} latest as (
-      (select l.id, l.status, l.max_attempts,
-              (select coalesce(sum(o.failures), 0) from challenges o
-               where o.number = l.number and o.id <> l.id and o.created_at > ${p("dayAgo")}::timestamptz)::int as others
-       from challenges l where ${which} and l.status = 'pending')
-      union all
-      (select l.id, l.status, l.max_attempts, 0 from challenges l where ${which} order by l.created_at desc limit 1)
-      limit 1
-    ), upd as (
-      update challenges c set
-        status = case
-          when c.expires_at <= ${now} then 'expired'
-          when c.code_mac = ${mac} then 'approved'
-          when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
-          else 'pending' end,
-        attempts = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.attempts else c.attempts + 1 end,
-        failures = case when c.expires_at <= ${now} or c.code_mac = ${mac} then c.failures else c.failures + 1 end,
-        code_mac = case when ${ends} then null else c.code_mac end,
-        code_sealed = case when ${ends} then null else c.code_sealed end,
-        ended_at = case when ${ends} then ${now} else null end
-      from latest
-      where latest.status = 'pending' and c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
-        and latest.others + c.failures < ${p("lockMax")}::int and exists (select 1 from hit)
-      returning c.status, c.attempts, c.failures
-    )
-    select (select granted from hit) as granted, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
-           upd.status as new_status, upd.attempts, upd.failures
-    from (select 1) as one left join latest on true left join upd on true`;
-}
-
-const checkStatements = {
-  id: { counted: statement<CheckRow>(checkQuery("id", true)), uncounted: statement<CheckRow>(checkQuery("id", false)) },
-  number: {
-    counted: statement<CheckRow>(checkQuery("number", true)),
-    uncounted: statement<CheckRow>(checkQuery("number", false)),
-  },
-};
-
-const currentStatus = statement<{ status: string; failures: number; expired: boolean }>(
-  sql`select status, failures, expires_at <= ${p("now")}::timestamptz as expired from challenges where id = ${p("id")}`,
-);
-
-/**
- * Checks a guess against the latest challenge of a number (or a given id) in one
- * UPDATE … RETURNING: the attempt is counted, the verdict decided and the code
- * wiped at once, so concurrent guesses cannot pass the maximum and a right code
- * is approved exactly once. Besides the challenge's own maximum, the number's wrong
- * guesses over 24 hours are capped (FAILED_VALIDATIONS_PER_NUMBER_PER_DAY): past it
- * the number is locked. The other challenges' guesses cannot change underneath
- * (only the pending one takes guesses) and the pending row is re-read under its row
- * lock, so the cap holds under concurrency too.
- */
-export async function checkCode(
-  deps: ChallengeDeps,
-  target: { number: string } | { id: string },
-  guess: string,
-  /** Counts the request against its API key's budget in this same statement. */
-  admit?: Admission,
-): Promise<CheckResult> {
-  const { database, keys, clock } = deps;
-  const lockMax = deps.limits.failedValidationsPerNumberPerDay;
-  const now = clock.now();
-  const values = {
-    target: "id" in target ? target.id : target.number,
-    mac: macCode(keys, guess),
-    now: now.toISOString(),
-    dayAgo: new Date(now.getTime() - 86_400_000).toISOString(),
-    lockMax,
-  };
-  const by = "id" in target ? "id" : "number";
-  let row: CheckRow | undefined;
-  if (admit) {
-    // A shard that refuses the request leaves the challenge untouched: the next one is tried.
-    const admitted = await admitRequest(database, admit, {
-      counted: async (shard) => {
-        const [r] = await checkStatements[by].counted(database, { ...values, ...shard });
-        return r && r.granted !== null ? { granted: r.granted, result: r } : null;
-      },
-      leased: async () => (await checkStatements[by].uncounted(database, values))[0],
-      waitsForLease: false,
-    });
-    if (!admitted) return { kind: "rate_limited", retryAfterSeconds: retryAfter(admit) };
-    row = admitted;
-  } else {
-    [row] = await checkStatements[by].uncounted(database, values);
-  }
-  if (!row?.id) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
-  switch (row.new_status) {
-    case "approved":
-      return { kind: "approved", id: row.id };
-    case "pending":
-    case "too_many_attempts": {
-      const remaining = Math.min(row.max_attempts - (row.attempts ?? 0), lockMax - row.others - (row.failures ?? 0));
-      return { kind: "denied", reason: "incorrect", attemptsRemaining: Math.max(0, remaining), id: row.id };
-    }
-    case "expired":
-      return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-  }
-  // Nothing was updated. When the challenge looked pending, either the number is
-  // locked or a concurrent guess ended it after this statement's snapshot: read
-  // what it is now (only to choose the reason; the verdict is already decided).
-  let ended = row.prior_status;
-  if (ended === "pending") {
-    const [current] = await currentStatus(database, { id: row.id, now: now.toISOString() });
-    ended = current?.status ?? ended;
-    if (current && ended === "pending") {
-      if (current.expired) return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-      if (row.others + Number(current.failures) >= lockMax) return { kind: "denied", reason: "locked", attemptsRemaining: 0 };
-    }
-  }
-  if (ended === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
-  if (ended === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
 }
 
 export interface SpeakableChallenge {
@@ -428,7 +279,8 @@ function toDate(v: unknown): Date {
   return v instanceof Date ? v : new Date(String(v));
 }
 
-function isRetryable(err: unknown): boolean {
+/** A unique violation or a deadlock: the statement may run again. */
+export function isRetryable(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: string }).code;
     if (code === "23505" || code === "40P01") return true;

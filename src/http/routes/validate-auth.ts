@@ -1,10 +1,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app.js";
-import { checkCode } from "../../otp/challenges.js";
+import { checkCode } from "../../otp/check-code.js";
 import { parsePhone } from "../../phone.js";
 import { readBody } from "../body.js";
-import { keyRateLimited } from "../auth.js";
 import { errorResponses, keyRateLimitedExample } from "../error-docs.js";
 import { AppError } from "../errors.js";
 import { apiKeySecurity, bodyOf, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
@@ -78,9 +77,7 @@ export function validateAuthRoutes(deps: AppDeps) {
       if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
       target = { number: parsed.phone.e164 };
     }
-    const admission = c.get("apiKey").admission;
-    const result = await checkCode(deps.otp, target, body.auth_code, admission);
-    if (result.kind === "rate_limited") throw keyRateLimited(deps, admission, result.retryAfterSeconds);
+    const result = await checkCode(deps.otp, target, body.auth_code);
     deps.metrics.validations.inc({ result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {
       c.get("log").info({ challenge: result.id }, "code approved");

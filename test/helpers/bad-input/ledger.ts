@@ -73,9 +73,9 @@ export class Ledger {
         }
         break;
       case "validate-auth":
-        // Counted inside the check's own statement: only when the check ran.
-        if ((status === 200 && json?.status === "approved") || (status === 403 && json?.status === "denied")) this.hits.definite++;
-        else if (keyLimited) this.hits.possible++;
+        // Counted as request-auth is: by the per-key counter, before the body is read.
+        if (keyLimited) this.hits.possible++;
+        else if (![401, 404, 413].includes(status)) this.hits.definite++;
         if (status === 200 && json?.status === "approved") this.approved.add(json.id);
         if (status === 403 && json?.reason === "incorrect") this.incorrect++;
         break;

@@ -1,0 +1,204 @@
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { batched } from "../src/db/batch.js";
+import { openDatabase, type Database } from "../src/db/open.js";
+import { issueChallenge, type ChallengeDeps } from "../src/otp/challenges.js";
+import { checkCode } from "../src/otp/check-code.js";
+import { manualClock } from "../src/otp/clock.js";
+import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
+import { loadConfig } from "../src/config.js";
+import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";
+
+/** Resolves once the event loop has gone round: what one turn queued has been sent. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("requests run together (src/db/batch.ts)", () => {
+  function recorder(opts: { maxInFlight?: number; maxSize?: number; fail?: (inputs: string[]) => boolean } = {}) {
+    const runs: string[][] = [];
+    const gates: Array<() => void> = [];
+    const run = batched<string, string>({
+      key: (s) => s.split(":")[0]!,
+      maxInFlight: opts.maxInFlight ?? 10,
+      maxSize: opts.maxSize,
+      run: async (inputs) => {
+        runs.push(inputs);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        if (opts.fail?.(inputs)) throw new Error(`batch ${inputs.join(",")} failed`);
+        return inputs.map((s) => s.toUpperCase());
+      },
+    });
+    /** Lets every run started so far finish, and the batches waiting for them start. */
+    const release = async () => {
+      while (gates.length) gates.shift()!();
+      await turn();
+      await turn();
+    };
+    return { run, runs, release };
+  }
+
+  it("sends what one turn brings as one batch, and answers each in its order", async () => {
+    const r = recorder();
+    const answers = Promise.all(["a", "b", "c"].map((s) => r.run(s)));
+    await turn();
+    expect(r.runs).toEqual([["a", "b", "c"]]);
+    await r.release();
+    expect(await answers).toEqual(["A", "B", "C"]);
+  });
+
+  it("sends a lone request at the end of its turn, without waiting for company", async () => {
+    const r = recorder();
+    const answer = r.run("a");
+    await turn();
+    expect(r.runs).toEqual([["a"]]);
+    await r.release();
+    expect(await answer).toBe("A");
+  });
+
+  it("never puts two requests with one key in a batch: the second goes next, in order", async () => {
+    const r = recorder();
+    const answers = Promise.all(["a:1", "b", "a:2", "a:3"].map((s) => r.run(s)));
+    await turn();
+    await turn();
+    await turn();
+    expect(r.runs).toEqual([["a:1", "b"], ["a:2"], ["a:3"]]);
+    await r.release();
+    expect(await answers).toEqual(["A:1", "B", "A:2", "A:3"]);
+  });
+
+  it("keeps at most maxInFlight batches running; what comes meanwhile goes together next", async () => {
+    const r = recorder({ maxInFlight: 1 });
+    const first = r.run("a");
+    await turn();
+    const rest = Promise.all(["b", "c", "d"].map((s) => r.run(s)));
+    await turn();
+    await turn();
+    expect(r.runs).toEqual([["a"]]);
+    await r.release();
+    expect(r.runs).toEqual([["a"], ["b", "c", "d"]]);
+    await r.release();
+    expect([await first, ...(await rest)]).toEqual(["A", "B", "C", "D"]);
+  });
+
+  it("splits a turn's requests into batches of maxSize", async () => {
+    const r = recorder({ maxSize: 2 });
+    const answers = Promise.all(["a", "b", "c", "d", "e"].map((s) => r.run(s)));
+    for (let i = 0; i < 4; i++) await turn();
+    expect(r.runs).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+    await r.release();
+    expect(await answers).toEqual(["A", "B", "C", "D", "E"]);
+  });
+
+  it("fails every request of a batch that fails, and goes on with the next", async () => {
+    const r = recorder({ maxInFlight: 1, fail: (inputs) => inputs.includes("a") });
+    const failed = Promise.allSettled(["a", "b"].map((s) => r.run(s)));
+    await turn();
+    const later = r.run("c");
+    await r.release();
+    expect((await failed).map((s) => s.status)).toEqual(["rejected", "rejected"]);
+    await r.release();
+    expect(await later).toBe("C");
+  });
+
+  it("fails a batch answered with the wrong number of results", async () => {
+    const run = batched<string, string>({ key: (s) => s, run: async () => ["only one"] });
+    await expect(Promise.all([run("a"), run("b")])).rejects.toThrow("a batch of 2 was answered with 1 results");
+  });
+});
+
+/**
+ * Guesses that reach checkCode in one turn share one statement: each must still be
+ * judged on its own challenge, counted once, and never lost, whether it names the
+ * challenge by number or by id.
+ */
+describe.each(await databaseKinds())("guesses checked together on %s", (kind: DbKind) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups.length = 0;
+  });
+
+  async function open(): Promise<ChallengeDeps> {
+    let database: Database;
+    if (kind === "pglite") {
+      database = await openDatabase({ dataDir: "memory://", pglite: await freshPglite() });
+    } else {
+      const pg = await createPostgresDatabase();
+      database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      cleanups.push(() => pg.drop());
+    }
+    cleanups.push(() => database.close());
+    const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", OTP_MAX_ATTEMPTS: "3" });
+    return { database, keys: deriveCodeKeys(config.secretKey!), clock: manualClock(), otp: config.otp, limits: config.limits };
+  }
+
+  async function issue(deps: ChallengeDeps, number: string) {
+    const issued = await issueChallenge(deps, { number, language: "en", gate: false, carrier: "simulator" });
+    if (issued.kind !== "issued") throw new Error(`not issued: ${issued.kind}`);
+    const [row] = await deps.database.rows<{ code_sealed: string }>(sql`select code_sealed from challenges where id = ${issued.id}`);
+    return { id: issued.id, code: unsealCode(deps.keys, issued.id, row!.code_sealed)! };
+  }
+  const wrong = (code: string) => code.slice(0, -1) + ((Number(code.at(-1)) + 1) % 10);
+
+  it("judges each guess of a batch on its own challenge", async () => {
+    const deps = await open();
+    const numbers = ["+14155550101", "+14155550102", "+14155550103", "+14155550104"];
+    const issued = await Promise.all(numbers.map((n) => issue(deps, n)));
+    const results = await Promise.all([
+      checkCode(deps, { number: numbers[0]! }, issued[0]!.code),
+      checkCode(deps, { number: numbers[1]! }, wrong(issued[1]!.code)),
+      checkCode(deps, { id: issued[2]!.id }, issued[2]!.code),
+      checkCode(deps, { id: issued[3]!.id }, wrong(issued[3]!.code)),
+      checkCode(deps, { number: "+14155550199" }, "123456"),
+      checkCode(deps, { id: "ch_nothing_by_this_id_000" }, "123456"),
+    ]);
+    expect(results).toEqual([
+      { kind: "approved", id: issued[0]!.id },
+      { kind: "denied", reason: "incorrect", attemptsRemaining: 2, id: issued[1]!.id },
+      { kind: "approved", id: issued[2]!.id },
+      { kind: "denied", reason: "incorrect", attemptsRemaining: 2, id: issued[3]!.id },
+      { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 },
+      { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 },
+    ]);
+    const rows = await deps.database.rows<{ number: string; status: string; attempts: number; wiped: boolean }>(sql`
+      select number, status, attempts, code_mac is null as wiped from challenges order by number`);
+    expect(rows).toEqual([
+      { number: numbers[0], status: "approved", attempts: 0, wiped: true },
+      { number: numbers[1], status: "pending", attempts: 1, wiped: false },
+      { number: numbers[2], status: "approved", attempts: 0, wiped: true },
+      { number: numbers[3], status: "pending", attempts: 1, wiped: false },
+    ]);
+  });
+
+  it("counts every one of several wrong guesses at one challenge sent in one turn, by number and by id", async () => {
+    const deps = await open();
+    const { id, code } = await issue(deps, "+14155550111");
+    const target = (i: number) => (i % 2 ? { id } : { number: "+14155550111" });
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => checkCode(deps, target(i), wrong(code))));
+    // Three attempts: three guesses are counted, one each, and the rest find the challenge spent.
+    const incorrect = results.filter((r) => r.kind === "denied" && r.reason === "incorrect");
+    expect(incorrect.map((r) => (r as { attemptsRemaining: number }).attemptsRemaining).sort()).toEqual([0, 1, 2]);
+    expect(results.filter((r) => r.kind === "denied" && r.reason === "too_many_attempts")).toHaveLength(2);
+    const [row] = await deps.database.rows<{ status: string; attempts: number }>(sql`select status, attempts from challenges where id = ${id}`);
+    expect(row).toEqual({ status: "too_many_attempts", attempts: 3 });
+  });
+
+  it("approves a right code once when it is sent many times in one turn", async () => {
+    const deps = await open();
+    const { id, code } = await issue(deps, "+14155550121");
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => checkCode(deps, i % 2 ? { id } : { number: "+14155550121" }, code)));
+    expect(results.filter((r) => r.kind === "approved")).toEqual([{ kind: "approved", id }]);
+    expect(results.filter((r) => r.kind !== "approved").map((r) => (r as { reason: string }).reason)).toEqual(Array(5).fill("no_pending_challenge"));
+  });
+
+  it("checks more guesses than one batch holds, sent in one turn", async () => {
+    const deps = await open();
+    const { id, code } = await issue(deps, "+14155550131");
+    const results = await Promise.all(
+      Array.from({ length: 600 }, (_, i) =>
+        i === 599 ? checkCode(deps, { number: "+14155550131" }, code) : checkCode(deps, { number: `+1202555${String(i).padStart(4, "0")}` }, "123456"),
+      ),
+    );
+    expect(results[599]).toEqual({ kind: "approved", id });
+    expect(results.slice(0, 599).every((r) => r.kind === "denied" && r.reason === "no_pending_challenge")).toBe(true);
+  });
+});
