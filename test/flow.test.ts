@@ -18,7 +18,7 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
 
   beforeAll(async () => {
     // The suite calls dozens of numbers in one exchange within the hour; the range limit has its own tests.
-    t = await startTestService({ db, carrier, env: { CARRIER_TIMEOUT_MS: "1000", CALLS_PER_PREFIX_PER_HOUR: "1000" } });
+    t = await startTestService({ db, carrier, env: { CARRIER_TIMEOUT_MS: "1000", CALLS_PER_PREFIX_PER_HOUR: "1000", ALLOWED_COUNTRIES: "US,CA,GB" } });
   });
   afterAll(() => t?.close());
 
@@ -109,6 +109,28 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     const lang = await t.api("POST", "/request-auth", { number: nextNumber(), language: "xx" });
     expect(lang.status).toBe(400);
     expect(lang.body.error).toMatchObject({ code: "unsupported_language", message: expect.stringMatching(/en, es, fr, de, pt/) });
+  });
+
+  it("finds the challenge by any spelling of its number, and refuses an impossible number with 400", async () => {
+    const res = await t.api("POST", "/request-auth", { number: "+44 20 7946 0123" });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.number).toBe("+442079460123");
+    seenNumbers.add("+442079460123");
+    const call = await t.simulator.waitForCall({ sid: await sidFor(res.body.id) });
+    const code = codeHeard(call.heard);
+    seenCodes.add(code);
+    // E.164 in form but not canonical (a trunk 0 after the country code): still that challenge.
+    const denied = await t.api("POST", "/validate-auth", { number: "+4402079460123", auth_code: wrongCode(code) });
+    expect(denied.body).toMatchObject({ status: "denied", reason: "incorrect", attempts_remaining: 4 });
+    for (const number of ["+10000000000", "+99912345678", "12", "not a number"]) {
+      const bad = await t.api("POST", "/validate-auth", { number, auth_code: code });
+      expect(bad.status, number).toBe(400);
+      expect(bad.body.error.code, number).toBe("invalid_number");
+    }
+    const never = await t.api("POST", "/validate-auth", { number: "+14155550198", auth_code: code });
+    expect(never.body).toMatchObject({ status: "denied", reason: "no_pending_challenge" });
+    expect(never.body).not.toHaveProperty("unknown");
+    expect((await t.api("POST", "/validate-auth", { number: "+44 20 7946 0123", auth_code: code })).status).toBe(200);
   });
 
   it("denies a wrong code with the attempts left, then still takes the right one", async () => {

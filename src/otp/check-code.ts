@@ -7,7 +7,9 @@ import { macCode } from "./codes.js";
 export type CheckResult =
   | { kind: "approved"; id: string }
   | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
-  | { kind: "denied"; reason: "expired" | "no_pending_challenge" | "too_many_attempts" | "locked"; attemptsRemaining: 0 };
+  | { kind: "denied"; reason: "expired" | "too_many_attempts" | "locked"; attemptsRemaining: 0 }
+  /** unknown: no challenge was ever issued to this number or id (none is kept, at least). */
+  | { kind: "denied"; reason: "no_pending_challenge"; attemptsRemaining: 0; unknown?: true };
 
 type By = "id" | "number";
 
@@ -149,7 +151,7 @@ export async function checkCode(deps: ChallengeDeps, target: { number: string } 
     now,
     lockMax,
   });
-  if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+  if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };
   switch (row.new_status) {
     case "approved":
       return { kind: "approved", id: row.id };
