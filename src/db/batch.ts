@@ -92,14 +92,51 @@ export function batched<I, O>(opts: BatchOptions<I, O>): (input: I) => Promise<O
 }
 
 /**
- * One batcher per database and statement, made on first use: batches must not mix
- * databases (tests open several in one process).
+ * One batcher per owner (a database, or a service's dependencies), made on first use:
+ * batches must not mix databases or settings (tests run several services in one process).
  */
-export function perDatabase<D extends object, I, O>(make: (database: D) => (input: I) => Promise<O>): (database: D, input: I) => Promise<O> {
+export function onePer<D extends object, I, O>(make: (owner: D) => (input: I) => Promise<O>): (owner: D, input: I) => Promise<O> {
   const made = new WeakMap<D, (input: I) => Promise<O>>();
-  return (database, input) => {
-    let run = made.get(database);
-    if (!run) made.set(database, (run = make(database)));
+  return (owner, input) => {
+    let run = made.get(owner);
+    if (!run) made.set(owner, (run = make(owner)));
     return run(input);
   };
+}
+
+/**
+ * Runs a batch's statement with its inputs in key order, so that batches touching the
+ * same rows lock them in one order and never wait on each other in a cycle, and gives
+ * each input its row (matched by `ord`, its 1-based place in the sorted batch; none
+ * when the statement returned none for it). A deadlock with another kind of statement
+ * (PostgreSQL breaks it) or a unique violation (a race the locks should have prevented)
+ * rolls the statement back, and it runs again as it was.
+ */
+export async function rowsInKeyOrder<I, R extends { ord: number }>(
+  inputs: I[],
+  key: (input: I) => string,
+  run: (sorted: I[]) => Promise<R[]>,
+): Promise<Array<R | undefined>> {
+  const order = inputs.map((_, i) => i).sort((a, b) => (key(inputs[a]!) < key(inputs[b]!) ? -1 : 1));
+  const sorted = order.map((i) => inputs[i]!);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const rows = await run(sorted);
+      const out: Array<R | undefined> = new Array(inputs.length).fill(undefined);
+      for (const row of rows) out[order[row.ord - 1]!] = row;
+      return out;
+    } catch (err) {
+      if (isRetryable(err) && attempt < 20) continue;
+      throw err;
+    }
+  }
+}
+
+/** A unique violation or a deadlock: the statement may run again. */
+export function isRetryable(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: string }).code;
+    if (code === "23505" || code === "40P01") return true;
+  }
+  return false;
 }

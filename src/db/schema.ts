@@ -39,7 +39,6 @@ export const challenges = pgTable(
     // that concurrent requests on several instances cannot leave two behind.
     uniqueIndex("challenges_one_pending_per_number").on(t.number).where(sql`${t.status} = 'pending'`),
     index("challenges_number_created").on(t.number, t.createdAt),
-    index("challenges_call_sid").on(t.callSid),
     index("challenges_prefix_created").on(t.numberPrefix, t.createdAt),
     index("challenges_ip_created").on(t.clientIp, t.createdAt).where(sql`${t.clientIp} is not null`),
     index("challenges_created").on(t.createdAt),

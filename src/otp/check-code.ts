@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { statement, type Database } from "../db/open.js";
-import { batched, perDatabase } from "../db/batch.js";
-import { isRetryable, type ChallengeDeps } from "./challenges.js";
+import { batched, onePer, rowsInKeyOrder } from "../db/batch.js";
+import type { ChallengeDeps } from "./challenges.js";
 import { macCode } from "./codes.js";
 
 export type CheckResult =
@@ -88,39 +88,23 @@ function checkQuery(by: By) {
 
 const checkStatements = { id: statement<CheckRow>(checkQuery("id")), number: statement<CheckRow>(checkQuery("number")) };
 
-/**
- * Runs one batch. Times travel as text[]: drizzle's postgres.js driver leaves
- * timestamptz[] parameters unserialised. The guesses go in order of their targets, so that two batches touching
- * the same challenges (on two connections or two instances) lock them in the same order
- * and never wait on each other in a cycle; a deadlock with another kind of statement is
- * broken by PostgreSQL, and the batch runs again.
- */
 async function checkBatch(database: Database, by: By, guesses: Guess[]): Promise<Array<CheckRow | undefined>> {
-  const order = guesses.map((_, i) => i).sort((a, b) => (guesses[a]!.target < guesses[b]!.target ? -1 : 1));
-  const sorted = order.map((i) => guesses[i]!);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const rows = await checkStatements[by](database, {
-        targets: sorted.map((g) => g.target),
-        macs: sorted.map((g) => g.mac),
-        nows: sorted.map((g) => g.now.toISOString()),
-        lockMaxes: sorted.map((g) => g.lockMax),
-      });
-      const out: Array<CheckRow | undefined> = new Array(guesses.length).fill(undefined);
-      for (const row of rows) out[order[row.ord - 1]!] = row;
-      return out;
-    } catch (err) {
-      if (isRetryable(err) && attempt < 5) continue;
-      throw err;
-    }
-  }
+  return rowsInKeyOrder(guesses, (g) => g.target, (sorted) =>
+    checkStatements[by](database, {
+      targets: sorted.map((g) => g.target),
+      macs: sorted.map((g) => g.mac),
+      // Times travel as text[]: drizzle's postgres.js driver leaves timestamptz[] parameters unserialised.
+      nows: sorted.map((g) => g.now.toISOString()),
+      lockMaxes: sorted.map((g) => g.lockMax),
+    }),
+  );
 }
 
 const checkers = {
-  id: perDatabase((database: Database) =>
+  id: onePer((database: Database) =>
     batched<Guess, CheckRow | undefined>({ key: (g) => g.target, run: (guesses) => checkBatch(database, "id", guesses) }),
   ),
-  number: perDatabase((database: Database) =>
+  number: onePer((database: Database) =>
     batched<Guess, CheckRow | undefined>({ key: (g) => g.target, run: (guesses) => checkBatch(database, "number", guesses) }),
   ),
 };

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { AppDeps, AppEnv } from "../../app.js";
-import { CALL_STATUSES, codeToSpeak, recordAnsweredBy, recordCallEvent, type CallStatus } from "../../otp/challenges.js";
+import { CALL_STATUSES, recordAnsweredBy, recordCallEvent, type CallStatus } from "../../otp/call-events.js";
+import { codeToSpeak } from "../../otp/challenges.js";
 import { resolveLanguage } from "../../voice/phrases.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
 import type { VoiceScript } from "../../voice/script.types.js";

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { CALL_STATUSES } from "../../../src/otp/challenges.js";
+import { CALL_STATUSES } from "../../../src/otp/call-events.js";
 import { latin1, nastyString } from "./arbitraries.js";
 import { asParsed, chunked, chunking, common, enc, hostHeader, oddQuery, pick, ROUTE_PATHS, target, type Probe, type World } from "./probes.js";
 

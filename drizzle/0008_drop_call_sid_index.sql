@@ -1,0 +1,1 @@
+DROP INDEX "challenges_call_sid";

@@ -1,0 +1,179 @@
+-- Custom SQL migration file, put your code below! --
+-- Issuing challenges in batches (called by issueChallenge in src/otp/challenges.ts):
+-- the requests that reach the database together are issued in one call and one
+-- commit, each checked against every call limit as voice_otp_issue_challenge (0006)
+-- did one at a time, in the order of their numbers. A batch takes every lock it will
+-- need before it waits for any with another held, in one order (ascending key), so two
+-- batches that share number ranges or client addresses queue on the first they share
+-- instead of deadlocking; the pending rows of its numbers next, in number order, as
+-- the batched guesses do. Each statement below takes a fresh snapshot (a volatile
+-- function under READ COMMITTED), so it sees what the previous lock holder committed,
+-- and what the batch's own earlier requests wrote. The service's clock and limits come
+-- in as arguments; a batch never holds two requests for one number.
+CREATE OR REPLACE FUNCTION voice_otp_issue_challenges(
+  p_ids text[], p_numbers text[], p_prefixes text[], p_client_ips text[],
+  p_code_macs text[], p_code_sealeds text[], p_languages text[], p_gate_digits integer[],
+  p_carriers text[], p_api_key_names text[], p_nows timestamptz[], p_expires_ats timestamptz[],
+  p_max_attempts integer, p_resend_cooldown_seconds integer, p_per_number_10_min integer, p_per_number_day integer,
+  p_per_prefix_hour integer, p_per_ip_hour integer, p_per_day integer, p_failed_per_day integer
+) RETURNS TABLE (o_ord integer, o_outcome text, o_limit text, o_retry_at timestamptz, o_used integer)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  v_key bigint;
+  v_now timestamptz;
+  v_hour timestamptz;
+  v_counted_hour timestamptz;
+  v_at timestamptz;
+  v_failed integer;
+  v_locked_until timestamptz;
+  v_before integer;
+  v_budget integer;
+  v_shards integer;
+  -- One random first shard for the whole batch: its requests take their units from one
+  -- row while it has room, and move on round the ring only when it is full.
+  v_start integer := floor(random() * 8)::integer;
+  v_shard integer;
+  v_share integer;
+  v_calls integer;
+BEGIN
+  FOR v_key IN
+    SELECT k FROM (
+      SELECT hashtextextended('voice-otp:prefix:' || p, 0) AS k FROM unnest(p_prefixes) AS p
+      UNION
+      SELECT hashtextextended('voice-otp:ip:' || ip, 0) FROM unnest(p_client_ips) AS ip WHERE ip IS NOT NULL
+    ) keys ORDER BY k
+  LOOP
+    PERFORM pg_advisory_xact_lock(v_key);
+  END LOOP;
+  -- Guesses change only the pending challenge: once its row is locked, a guess in flight
+  -- has committed and no other can land, so the failures and attempts read below are exact.
+  PERFORM 1 FROM challenges WHERE number = ANY (p_numbers) AND status = 'pending' ORDER BY number FOR UPDATE;
+
+  FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+    o_ord := i;
+    o_used := 0;
+    o_limit := NULL;
+    o_retry_at := NULL;
+    v_now := p_nows[i];
+
+    IF p_resend_cooldown_seconds > 0 THEN
+      SELECT max(created_at) INTO v_at FROM challenges WHERE number = p_numbers[i];
+      IF v_at > v_now - make_interval(secs => p_resend_cooldown_seconds) THEN
+        o_outcome := 'limited'; o_limit := 'resend_cooldown'; o_retry_at := v_at + make_interval(secs => p_resend_cooldown_seconds);
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+    END IF;
+
+    -- Locked by wrong guesses: until enough of the day's failures (oldest first) age out.
+    SELECT coalesce(sum(failures), 0) INTO v_failed FROM challenges
+    WHERE number = p_numbers[i] AND failures > 0 AND created_at > v_now - interval '1 day';
+    IF v_failed >= p_failed_per_day THEN
+      SELECT s.created_at + interval '1 day' INTO v_at FROM (
+        SELECT created_at, sum(failures) OVER (ORDER BY created_at) AS cum FROM challenges
+        WHERE number = p_numbers[i] AND failures > 0 AND created_at > v_now - interval '1 day'
+      ) s WHERE v_failed - s.cum < p_failed_per_day ORDER BY s.created_at LIMIT 1;
+      o_outcome := 'limited'; o_limit := 'failed_validations'; o_retry_at := v_at;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+
+    -- A sliding window is full when it holds a max-th most recent call; a slot frees when
+    -- that call leaves the window.
+    SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '10 minutes'
+    ORDER BY created_at DESC OFFSET p_per_number_10_min - 1 LIMIT 1;
+    IF FOUND THEN
+      o_outcome := 'limited'; o_limit := 'calls_per_number_per_10_min'; o_retry_at := v_at + interval '10 minutes';
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '1 day'
+    ORDER BY created_at DESC OFFSET p_per_number_day - 1 LIMIT 1;
+    IF FOUND THEN
+      o_outcome := 'limited'; o_limit := 'calls_per_number_per_day'; o_retry_at := v_at + interval '1 day';
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    SELECT created_at INTO v_at FROM challenges WHERE number_prefix = p_prefixes[i] AND created_at > v_now - interval '1 hour'
+    ORDER BY created_at DESC OFFSET p_per_prefix_hour - 1 LIMIT 1;
+    IF FOUND THEN
+      o_outcome := 'limited'; o_limit := 'calls_per_prefix_per_hour'; o_retry_at := v_at + interval '1 hour';
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    IF p_client_ips[i] IS NOT NULL THEN
+      SELECT created_at INTO v_at FROM challenges WHERE client_ip = p_client_ips[i] AND created_at > v_now - interval '1 hour'
+      ORDER BY created_at DESC OFFSET p_per_ip_hour - 1 LIMIT 1;
+      IF FOUND THEN
+        o_outcome := 'limited'; o_limit := 'calls_per_ip_per_hour'; o_retry_at := v_at + interval '1 hour';
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
+    END IF;
+
+    -- Wrong guesses on any unexpired, unapproved challenge of the number carry over:
+    -- a resend never refills the guessing budget.
+    SELECT coalesce(max(attempts), 0), max(expires_at) FILTER (WHERE attempts >= p_max_attempts)
+    INTO o_used, v_locked_until FROM challenges
+    WHERE number = p_numbers[i] AND status <> 'approved' AND expires_at > v_now;
+    IF o_used >= p_max_attempts THEN
+      o_outcome := 'attempts_exhausted'; o_retry_at := coalesce(v_locked_until, v_now);
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+
+    -- The spend cap: the calls of this hour and the 23 before it. The earlier hours no
+    -- longer change, so this hour's budget is known (read once per hour a batch spans),
+    -- and it is split over up to 8 shard rows: a request takes a unit from a shard with
+    -- room under that row's lock (held to commit), so concurrent batches rarely queue on
+    -- one row and the shards never add up to more than the budget.
+    v_hour := date_trunc('hour', v_now, 'UTC');
+    IF v_counted_hour IS DISTINCT FROM v_hour THEN
+      SELECT coalesce(sum(calls), 0) INTO v_before FROM call_counts
+      WHERE hour > v_hour - interval '1 day' AND hour < v_hour;
+      v_counted_hour := v_hour;
+    END IF;
+    v_budget := p_per_day - v_before;
+    v_calls := NULL;
+    IF v_budget > 0 THEN
+      v_shards := least(8, v_budget);
+      FOR s IN 0 .. v_shards - 1 LOOP
+        v_shard := (v_start + s) % v_shards;
+        v_share := v_budget / v_shards + CASE WHEN v_shard < v_budget % v_shards THEN 1 ELSE 0 END;
+        INSERT INTO call_counts AS c (hour, shard, calls) VALUES (v_hour, v_shard, 1)
+        ON CONFLICT (hour, shard) DO UPDATE SET calls = c.calls + 1 WHERE c.calls < v_share
+        RETURNING calls INTO v_calls;
+        EXIT WHEN v_calls IS NOT NULL;
+      END LOOP;
+    END IF;
+    IF v_calls IS NULL THEN
+      -- Full until enough of the oldest hours leave the window.
+      SELECT s.hour + interval '1 day' INTO v_at FROM (
+        SELECT h.hour, sum(h.calls) OVER (ORDER BY h.hour) AS cum
+        FROM (SELECT hour, sum(calls) AS calls FROM call_counts
+              WHERE hour > v_hour - interval '1 day' AND hour <= v_hour GROUP BY hour) h
+      ) s WHERE (SELECT sum(calls) FROM call_counts WHERE hour > v_hour - interval '1 day' AND hour <= v_hour) - s.cum < p_per_day
+      ORDER BY s.hour LIMIT 1;
+      o_outcome := 'limited'; o_limit := 'calls_per_day'; o_retry_at := coalesce(v_at, v_hour + interval '1 day'); o_used := 0;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+
+    UPDATE challenges
+    SET status = CASE WHEN expires_at <= v_now THEN 'expired' ELSE 'superseded' END,
+        code_mac = NULL, code_sealed = NULL, ended_at = v_now
+    WHERE number = p_numbers[i] AND status = 'pending';
+    INSERT INTO challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
+                            attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
+    VALUES (p_ids[i], p_numbers[i], p_prefixes[i], p_client_ips[i], 'pending', p_code_macs[i], p_code_sealeds[i], p_languages[i],
+            p_gate_digits[i], o_used, p_max_attempts, p_carriers[i], p_api_key_names[i], v_now, p_expires_ats[i]);
+    o_outcome := 'issued';
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+--> statement-breakpoint
+DROP FUNCTION voice_otp_issue_challenge(
+  text, text, text, text, text, text, text, integer, integer, text, text,
+  timestamptz, timestamptz, timestamptz, integer, integer, integer, integer, integer, integer, integer
+);
