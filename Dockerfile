@@ -61,4 +61,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # The heap is sized to the service: its live data stays under ~60 MB with hundreds of
 # calls in flight, but V8's defaults (scaled to the host's memory) let garbage grow the
 # heap past 250 MB before collecting it. Raise --max-old-space-size for much larger surges.
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=192", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=192", "dist/server.js"]

@@ -5,8 +5,8 @@
 -- did one at a time, in the order of their numbers. A batch takes every lock it will
 -- need before it waits for any with another held, in one order (ascending key), so two
 -- batches that share number ranges or client addresses queue on the first they share
--- instead of deadlocking; the pending rows of its numbers next, in number order, as
--- the batched guesses do. Each statement below takes a fresh snapshot (a volatile
+-- instead of deadlocking; the pending rows of its numbers next, in id order, as every
+-- batch that writes challenges does (src/otp/row-locks.ts). Each statement below takes a fresh snapshot (a volatile
 -- function under READ COMMITTED), so it sees what the previous lock holder committed,
 -- and what the batch's own earlier requests wrote. The service's clock and limits come
 -- in as arguments; a batch never holds two requests for one number.
@@ -47,7 +47,7 @@ BEGIN
   END LOOP;
   -- Guesses change only the pending challenge: once its row is locked, a guess in flight
   -- has committed and no other can land, so the failures and attempts read below are exact.
-  PERFORM 1 FROM challenges WHERE number = ANY (p_numbers) AND status = 'pending' ORDER BY number FOR UPDATE;
+  PERFORM 1 FROM challenges WHERE number = ANY (p_numbers) AND status = 'pending' ORDER BY id FOR UPDATE;
 
   FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
     o_ord := i;

@@ -105,25 +105,18 @@ export function onePer<D extends object, I, O>(make: (owner: D) => (input: I) =>
 }
 
 /**
- * Runs a batch's statement with its inputs in key order, so that batches touching the
- * same rows lock them in one order and never wait on each other in a cycle, and gives
- * each input its row (matched by `ord`, its 1-based place in the sorted batch; none
- * when the statement returned none for it). A deadlock with another kind of statement
- * (PostgreSQL breaks it) or a unique violation (a race the locks should have prevented)
- * rolls the statement back, and it runs again as it was.
+ * Runs a batch's statement and gives each input its row, matched by `ord` (its 1-based
+ * place in the batch; none when the statement returned none for it). A deadlock
+ * (PostgreSQL breaks it: batches lock their rows in one order, but other statements
+ * may not) or a unique violation (a race the locks should have
+ * prevented) rolls the statement back, and it runs again as it was.
  */
-export async function rowsInKeyOrder<I, R extends { ord: number }>(
-  inputs: I[],
-  key: (input: I) => string,
-  run: (sorted: I[]) => Promise<R[]>,
-): Promise<Array<R | undefined>> {
-  const order = inputs.map((_, i) => i).sort((a, b) => (key(inputs[a]!) < key(inputs[b]!) ? -1 : 1));
-  const sorted = order.map((i) => inputs[i]!);
+export async function rowsByOrd<I, R extends { ord: number }>(inputs: I[], run: (inputs: I[]) => Promise<R[]>): Promise<Array<R | undefined>> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const rows = await run(sorted);
+      const rows = await run(inputs);
       const out: Array<R | undefined> = new Array(inputs.length).fill(undefined);
-      for (const row of rows) out[order[row.ord - 1]!] = row;
+      for (const row of rows) out[row.ord - 1] = row;
       return out;
     } catch (err) {
       if (isRetryable(err) && attempt < 20) continue;
@@ -131,6 +124,7 @@ export async function rowsInKeyOrder<I, R extends { ord: number }>(
     }
   }
 }
+
 
 /** A unique violation or a deadlock: the statement may run again. */
 export function isRetryable(err: unknown): boolean {

@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { statement } from "../db/open.js";
-import { batched, onePer, rowsInKeyOrder } from "../db/batch.js";
+import { batched, onePer, rowsByOrd } from "../db/batch.js";
+import { lockedInIdOrder } from "./row-locks.js";
 import type { Database } from "../db/open.js";
 import type { ChallengeDeps } from "./challenges.js";
 
@@ -47,9 +48,10 @@ const placedStatement = statement<{ ord: number }>(sql`
     select t.id, t.call_sid, t.status, t.at, t.ord::int as ord
     from unnest(${p("ids")}::text[], ${p("callSids")}::text[], ${p("statuses")}::text[], ${p("ats")}::text[]::timestamptz[])
       with ordinality as t(id, call_sid, status, at, ord)
+  ), locked as (${lockedInIdOrder(sql`select id from i`)}
   ), u as (
     update challenges c set call_sid = i.call_sid, call_status = coalesce(c.call_status, i.status)
-    from i where c.id = i.id
+    from i join locked on locked.id = i.id where c.id = i.id
     returning c.id, i.call_sid, i.status, i.at, i.ord
   ), e as (
     insert into call_events (challenge_id, call_sid, status, at)
@@ -62,7 +64,7 @@ const placers = onePer((database: Database) =>
   batched<Placed, undefined>({
     key: (r) => r.id,
     run: async (records) => {
-      await rowsInKeyOrder(records, (r) => r.id, (sorted) =>
+      await rowsByOrd(records, (sorted) =>
         placedStatement(database, {
           ids: sorted.map((r) => r.id),
           callSids: sorted.map((r) => r.callSid),
@@ -95,6 +97,7 @@ const eventStatement = statement<{ ord: number }>(sql`
     from unnest(${p("ids")}::text[], ${p("callSids")}::text[], ${p("statuses")}::text[], ${p("answeredBys")}::text[],
                 ${p("ats")}::text[]::timestamptz[])
       with ordinality as t(id, call_sid, status, answered_by, at, ord)
+  ), locked as (${lockedInIdOrder(sql`select id from i`)}
   ), moved as (
     update challenges c set
       call_status = i.status,
@@ -105,7 +108,7 @@ const eventStatement = statement<{ ord: number }>(sql`
       code_mac = case when i.ends and c.status = 'pending' then null else c.code_mac end,
       code_sealed = case when i.ends and c.status = 'pending' then null else c.code_sealed end,
       ended_at = case when i.ends and c.status = 'pending' then i.at else c.ended_at end
-    from i
+    from i join locked on locked.id = i.id
     where c.id = i.id
       and (c.call_sid is null or c.call_sid = i.call_sid)
       and ${rank(sql`c.call_status`)} < ${rank(sql`i.status`)}
@@ -123,7 +126,7 @@ const recorders = onePer((database: Database) =>
     key: (e) => e.challengeId,
     run: async (events) =>
       (
-        await rowsInKeyOrder(events, (e) => e.challengeId, (sorted) =>
+        await rowsByOrd(events, (sorted) =>
           eventStatement(database, {
             ids: sorted.map((e) => e.challengeId),
             callSids: sorted.map((e) => e.callSid),

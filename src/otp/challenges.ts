@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { statement, type Database } from "../db/open.js";
-import { batched, onePer, rowsInKeyOrder } from "../db/batch.js";
+import { batched, onePer, rowsByOrd } from "../db/batch.js";
 import { rank } from "./call-events.js";
 import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCode, type CodeKeys } from "./codes.js";
 import type { Clock } from "./clock.js";
@@ -84,7 +84,7 @@ const issueStatement = statement<IssueRow>(sql`
 /** One call of the database function for every request of a batch: one transaction. */
 async function issueBatch(deps: ChallengeDeps, requests: IssueRequest[]): Promise<IssueRow[]> {
   const { limits, otp } = deps;
-  const rows = await rowsInKeyOrder(requests, (r) => r.number, (sorted) =>
+  const rows = await rowsByOrd(requests, (sorted) =>
     issueStatement(deps.database, {
       ids: sorted.map((r) => r.id),
       numbers: sorted.map((r) => r.number),

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { statement, type Database } from "../db/open.js";
-import { batched, onePer, rowsInKeyOrder } from "../db/batch.js";
+import { batched, onePer, rowsByOrd } from "../db/batch.js";
+import { lockedInIdOrder } from "./row-locks.js";
 import type { ChallengeDeps } from "./challenges.js";
 import { macCode } from "./codes.js";
 
@@ -64,6 +65,7 @@ function checkQuery(by: By) {
         (select l.id, l.status, l.max_attempts, 0 from challenges l where ${which} order by l.created_at desc limit 1)
         limit 1
       ) x
+    ), locked as (${lockedInIdOrder(sql`select id from latest where status = 'pending'`)}
     ), upd as (
       update challenges c set
         status = case
@@ -76,7 +78,7 @@ function checkQuery(by: By) {
         code_mac = case when ${ends} then null else c.code_mac end,
         code_sealed = case when ${ends} then null else c.code_sealed end,
         ended_at = case when ${ends} then latest.now else null end
-      from latest
+      from latest join locked on locked.id = latest.id
       where latest.status = 'pending' and c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
         and latest.others + c.failures < latest.lock_max
       returning latest.ord, c.status, c.attempts, c.failures
@@ -89,7 +91,7 @@ function checkQuery(by: By) {
 const checkStatements = { id: statement<CheckRow>(checkQuery("id")), number: statement<CheckRow>(checkQuery("number")) };
 
 async function checkBatch(database: Database, by: By, guesses: Guess[]): Promise<Array<CheckRow | undefined>> {
-  return rowsInKeyOrder(guesses, (g) => g.target, (sorted) =>
+  return rowsByOrd(guesses, (sorted) =>
     checkStatements[by](database, {
       targets: sorted.map((g) => g.target),
       macs: sorted.map((g) => g.mac),
