@@ -4,7 +4,7 @@ import { serveParent } from "./processes.js";
 /**
  * The carrier, in its own process so its work (signing and sending every webhook
  * of every call) does not count against the service. By default a call is answered
- * at once (ringMs 0) and played through: its four status callbacks and its voice
+ * at once (ringMs 0) and played through: its three status callbacks and its voice
  * webhook reach the service without pauses between them.
  */
 const simulator = await startSimulator({

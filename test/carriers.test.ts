@@ -75,7 +75,7 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
         method: "POST",
         statusCallback: `${svc.url}/status`,
         statusCallbackMethod: "POST",
-        statusCallbackEvents: ["initiated", "ringing", "answered", "completed"],
+        statusCallbackEvents: ["ringing", "answered", "completed"],
         machineDetection: true,
         status: "completed",
       });

@@ -41,7 +41,7 @@ describe("metrics", () => {
     expect(sample(m, "voice_otp_calls_requested_total", { carrier: "twilio" })).toBe(2);
     expect(sample(m, "voice_otp_calls_placed_total", { carrier: "twilio" })).toBe(1);
     expect(sample(m, "voice_otp_calls_failed_total", { carrier: "twilio", failure: "rejected" })).toBe(1);
-    for (const status of ["initiated", "ringing", "in-progress", "completed"]) {
+    for (const status of ["ringing", "in-progress", "completed"]) {
       expect(sample(m, "voice_otp_call_status_events_total", { status }), status).toBe(1);
     }
     expect(sample(m, "voice_otp_validations_total", { result: "incorrect" })).toBe(1);

@@ -20,7 +20,7 @@ export interface WebhookRequest {
   url: string;
   /** Form parameters of a POST (every value of a repeated key kept); empty for GET. */
   params: Record<string, string | string[]>;
-  /** Lower-cased header names. */
+  /** The signature headers, by lower-cased name. */
   headers: Record<string, string | undefined>;
 }
 

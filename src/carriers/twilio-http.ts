@@ -46,11 +46,14 @@ export class LeanTwilioHttp {
     this.#agents = keptAliveAgents({ maxSockets: opts.maxSockets, maxTotalSockets: opts.maxSockets });
   }
 
+  /** The last Basic credentials built: the SDK sends the same account's every time. */
+  #basic = { user: "", password: "", header: "" };
+
   async request(req: SdkRequest): Promise<SdkResponse> {
     const url = new URL(req.uri);
     if (req.params) url.search = form(req.params);
     const headers: Record<string, string> = { ...req.headers };
-    if (req.username && req.password) headers.Authorization = `Basic ${Buffer.from(`${req.username}:${req.password}`).toString("base64")}`;
+    if (req.username && req.password) headers.Authorization = this.#basicAuth(req.username, req.password);
     else if (req.authStrategy) headers.Authorization = await req.authStrategy.getAuthString();
     const body = req.data && headers["Content-Type"] === "application/x-www-form-urlencoded" ? form(req.data) : req.data ? JSON.stringify(req.data) : undefined;
     const timeoutMs = req.timeout ?? this.opts.timeoutMs;
@@ -63,5 +66,12 @@ export class LeanTwilioHttp {
       timeoutError: () => Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: "ECONNABORTED" }),
     });
     return { statusCode: answer.status, body: answer.body, headers: answer.headers };
+  }
+
+  #basicAuth(user: string, password: string): string {
+    if (this.#basic.user !== user || this.#basic.password !== password) {
+      this.#basic = { user, password, header: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
+    }
+    return this.#basic.header;
   }
 }

@@ -37,10 +37,14 @@ export function webhookRoutes(deps: AppDeps) {
       params = await readForm(c).catch(() => {
         throw new AppError("invalid_request", "the form body could not be parsed");
       });
-      if (!webhookForm.safeParse(params).success) throw new AppError("invalid_request", "carrier webhooks carry text fields only");
+      // A URL-encoded form holds text and nothing else; a multipart one may hold files.
+      if (/^multipart/i.test(type) && !webhookForm.safeParse(params).success) {
+        throw new AppError("invalid_request", "carrier webhooks carry text fields only");
+      }
     }
     const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
-    const headers = Object.fromEntries(Object.entries(c.req.header()).map(([k, v]) => [k.toLowerCase(), v]));
+    // The carriers' signature headers, all the adapters read.
+    const headers = { "x-twilio-signature": c.req.header("x-twilio-signature"), "x-signalwire-signature": c.req.header("x-signalwire-signature") };
     if (!deps.carrier.verifySignature({ url, params, headers })) {
       c.get("log").warn("webhook refused: bad or missing signature");
       deps.metrics.webhookRefusals.inc({ webhook: c.req.path });
