@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { HttpBindings } from "@hono/node-server";
 import type { Logger } from "pino";
+import { lazyChild, type RequestLog } from "./logger.js";
 import { randomUUID } from "node:crypto";
 import type { Carrier } from "./carriers/carrier.js";
 import type { Config } from "./config.js";
@@ -41,7 +42,7 @@ export interface AppDeps {
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { apiKey: KeyIdentity; log: Logger; requestId: string };
+  Variables: { apiKey: KeyIdentity; log: RequestLog; requestId: string };
 };
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -76,7 +77,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const given = c.req.header("x-request-id");
     const requestId = given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-    const log = deps.logger.child({ reqId: requestId });
+    const log = lazyChild(deps.logger, { reqId: requestId });
     c.set("requestId", requestId);
     c.set("log", log);
     c.header("X-Request-Id", requestId);
