@@ -21,6 +21,9 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   v_key bigint;
   v_now timestamptz;
+  v_last timestamptz;
+  v_recent integer;
+  v_today integer;
   v_hour timestamptz;
   v_counted_hour timestamptz;
   v_at timestamptz;
@@ -56,48 +59,55 @@ BEGIN
     o_retry_at := NULL;
     v_now := p_nows[i];
 
-    IF p_resend_cooldown_seconds > 0 THEN
-      SELECT max(created_at) INTO v_at FROM challenges WHERE number = p_numbers[i];
-      IF v_at > v_now - make_interval(secs => p_resend_cooldown_seconds) THEN
-        o_outcome := 'limited'; o_limit := 'resend_cooldown'; o_retry_at := v_at + make_interval(secs => p_resend_cooldown_seconds);
-        RETURN NEXT;
-        CONTINUE;
-      END IF;
+    -- Everything the number's own limits need, in one pass over its recent rows (the
+    -- oldest that matters is a day old: the windows, and codes live a day at most). Only
+    -- a refusal reads more, for when it ends.
+    SELECT max(created_at),
+           coalesce(sum(failures) FILTER (WHERE failures > 0 AND created_at > v_now - interval '1 day'), 0),
+           count(*) FILTER (WHERE created_at > v_now - interval '10 minutes'),
+           count(*) FILTER (WHERE created_at > v_now - interval '1 day'),
+           coalesce(max(attempts) FILTER (WHERE status <> 'approved' AND expires_at > v_now), 0),
+           max(expires_at) FILTER (WHERE status <> 'approved' AND expires_at > v_now AND attempts >= p_max_attempts)
+    INTO v_last, v_failed, v_recent, v_today, o_used, v_locked_until
+    FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '2 days';
+
+    IF p_resend_cooldown_seconds > 0 AND v_last > v_now - make_interval(secs => p_resend_cooldown_seconds) THEN
+      o_outcome := 'limited'; o_limit := 'resend_cooldown'; o_retry_at := v_last + make_interval(secs => p_resend_cooldown_seconds); o_used := 0;
+      RETURN NEXT;
+      CONTINUE;
     END IF;
 
     -- Locked by wrong guesses: until enough of the day's failures (oldest first) age out.
-    SELECT coalesce(sum(failures), 0) INTO v_failed FROM challenges
-    WHERE number = p_numbers[i] AND failures > 0 AND created_at > v_now - interval '1 day';
     IF v_failed >= p_failed_per_day THEN
       SELECT s.created_at + interval '1 day' INTO v_at FROM (
         SELECT created_at, sum(failures) OVER (ORDER BY created_at) AS cum FROM challenges
         WHERE number = p_numbers[i] AND failures > 0 AND created_at > v_now - interval '1 day'
       ) s WHERE v_failed - s.cum < p_failed_per_day ORDER BY s.created_at LIMIT 1;
-      o_outcome := 'limited'; o_limit := 'failed_validations'; o_retry_at := v_at;
+      o_outcome := 'limited'; o_limit := 'failed_validations'; o_retry_at := v_at; o_used := 0;
       RETURN NEXT;
       CONTINUE;
     END IF;
 
     -- A sliding window is full when it holds a max-th most recent call; a slot frees when
     -- that call leaves the window.
-    SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '10 minutes'
-    ORDER BY created_at DESC OFFSET p_per_number_10_min - 1 LIMIT 1;
-    IF FOUND THEN
-      o_outcome := 'limited'; o_limit := 'calls_per_number_per_10_min'; o_retry_at := v_at + interval '10 minutes';
+    IF v_recent >= p_per_number_10_min THEN
+      SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '10 minutes'
+      ORDER BY created_at DESC OFFSET p_per_number_10_min - 1 LIMIT 1;
+      o_outcome := 'limited'; o_limit := 'calls_per_number_per_10_min'; o_retry_at := v_at + interval '10 minutes'; o_used := 0;
       RETURN NEXT;
       CONTINUE;
     END IF;
-    SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '1 day'
-    ORDER BY created_at DESC OFFSET p_per_number_day - 1 LIMIT 1;
-    IF FOUND THEN
-      o_outcome := 'limited'; o_limit := 'calls_per_number_per_day'; o_retry_at := v_at + interval '1 day';
+    IF v_today >= p_per_number_day THEN
+      SELECT created_at INTO v_at FROM challenges WHERE number = p_numbers[i] AND created_at > v_now - interval '1 day'
+      ORDER BY created_at DESC OFFSET p_per_number_day - 1 LIMIT 1;
+      o_outcome := 'limited'; o_limit := 'calls_per_number_per_day'; o_retry_at := v_at + interval '1 day'; o_used := 0;
       RETURN NEXT;
       CONTINUE;
     END IF;
     SELECT created_at INTO v_at FROM challenges WHERE number_prefix = p_prefixes[i] AND created_at > v_now - interval '1 hour'
     ORDER BY created_at DESC OFFSET p_per_prefix_hour - 1 LIMIT 1;
     IF FOUND THEN
-      o_outcome := 'limited'; o_limit := 'calls_per_prefix_per_hour'; o_retry_at := v_at + interval '1 hour';
+      o_outcome := 'limited'; o_limit := 'calls_per_prefix_per_hour'; o_retry_at := v_at + interval '1 hour'; o_used := 0;
       RETURN NEXT;
       CONTINUE;
     END IF;
@@ -105,7 +115,7 @@ BEGIN
       SELECT created_at INTO v_at FROM challenges WHERE client_ip = p_client_ips[i] AND created_at > v_now - interval '1 hour'
       ORDER BY created_at DESC OFFSET p_per_ip_hour - 1 LIMIT 1;
       IF FOUND THEN
-        o_outcome := 'limited'; o_limit := 'calls_per_ip_per_hour'; o_retry_at := v_at + interval '1 hour';
+        o_outcome := 'limited'; o_limit := 'calls_per_ip_per_hour'; o_retry_at := v_at + interval '1 hour'; o_used := 0;
         RETURN NEXT;
         CONTINUE;
       END IF;
@@ -113,9 +123,6 @@ BEGIN
 
     -- Wrong guesses on any unexpired, unapproved challenge of the number carry over:
     -- a resend never refills the guessing budget.
-    SELECT coalesce(max(attempts), 0), max(expires_at) FILTER (WHERE attempts >= p_max_attempts)
-    INTO o_used, v_locked_until FROM challenges
-    WHERE number = p_numbers[i] AND status <> 'approved' AND expires_at > v_now;
     IF o_used >= p_max_attempts THEN
       o_outcome := 'attempts_exhausted'; o_retry_at := coalesce(v_locked_until, v_now);
       RETURN NEXT;
