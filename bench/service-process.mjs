@@ -32,18 +32,6 @@ serveParent(
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
     },
-    async heapStart() {
-      session ??= new Session();
-      session.connect();
-      await session.post("HeapProfiler.enable");
-      await session.post("HeapProfiler.startSampling", { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-    },
-    async heapStop({ file }) {
-      const { profile } = await session.post("HeapProfiler.stopSampling");
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-      session = undefined;
-    },
     async profileStop({ file }) {
       if (!session) throw new Error("no profile started");
       const { profile } = await session.post("Profiler.stop");
