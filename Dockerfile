@@ -62,6 +62,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # calls in flight, but V8's defaults (scaled to the host's memory) let garbage grow the
 # heap past 250 MB before collecting it. The young generation is the CPU's side of the
 # trade: at 4 MB it was collected so often that requests in flight were promoted and
-# garbage collection took a fifth of a validation's CPU; 12 MB keeps the peak RSS under
-# 150 MB (bench/findings.md). Raise --max-old-space-size for much larger surges.
-CMD ["node", "--max-semi-space-size=12", "--max-old-space-size=192", "dist/server.js"]
+# garbage collection took a fifth of a validation's CPU; 8 MB keeps the peak RSS near
+# 125 MB (12 MB reached 149, bench/findings.md). Raise --max-old-space-size for much larger surges.
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=192", "dist/server.js"]
