@@ -31,8 +31,8 @@ interface Waiting<I, O> {
 /**
  * One backend runs a batch's rows one after another, so a large batch is a long wait
  * for its first request; a few batches at once keep both the database's cores busy.
- * Measured on 2 cores at 64 connections (bench/findings.md), 4 × 64 served validations
- * as fast as 2 × 256 with a shorter tail, and 8 × 16 spent more CPU per request.
+ * On 2 cores at 64 connections (bench/findings.md), 4 × 64 validated no slower than
+ * 2 × 256, and 8 × 16 spent half as much CPU again per request in the service.
  */
 export const BATCH_MAX_SIZE = 64;
 export const BATCH_MAX_IN_FLIGHT = 4;
@@ -68,12 +68,10 @@ export function batched<I, O>(opts: BatchOptions<I, O>): (input: I) => Promise<O
     // A synchronous throw from run() is a rejection like any other.
     void Promise.resolve()
       .then(() => opts.run(batch.map((w) => w.input)))
-      .then(
-        (outputs) => {
-          if (outputs.length !== batch.length) throw new Error(`a batch of ${batch.length} was answered with ${outputs.length} results`);
-          batch.forEach((w, i) => w.resolve(outputs[i]!));
-        },
-      )
+      .then((outputs) => {
+        if (outputs.length !== batch.length) throw new Error(`a batch of ${batch.length} was answered with ${outputs.length} results`);
+        batch.forEach((w, i) => w.resolve(outputs[i]!));
+      })
       .catch((err: unknown) => {
         for (const w of batch) w.reject(err);
       })
@@ -107,9 +105,9 @@ export function onePer<D extends object, I, O>(make: (owner: D) => (input: I) =>
 /**
  * Runs a batch's statement and gives each input its row, matched by `ord` (its 1-based
  * place in the batch; none when the statement returned none for it). A deadlock
- * (PostgreSQL breaks it: batches lock their rows in one order, but other statements
- * may not) or a unique violation (a race the locks should have
- * prevented) rolls the statement back, and it runs again as it was.
+ * (PostgreSQL breaks it: batches lock their rows in one order, other statements may
+ * not) or a unique violation (a race the locks should have prevented) rolls the
+ * statement back, and it runs again as it was.
  */
 export async function rowsByOrd<I, R extends { ord: number }>(inputs: I[], run: (inputs: I[]) => Promise<R[]>): Promise<Array<R | undefined>> {
   for (let attempt = 0; ; attempt++) {
@@ -124,7 +122,6 @@ export async function rowsByOrd<I, R extends { ord: number }>(inputs: I[], run: 
     }
   }
 }
-
 
 /** A unique violation or a deadlock: the statement may run again. */
 export function isRetryable(err: unknown): boolean {

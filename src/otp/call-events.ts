@@ -8,8 +8,8 @@ import type { ChallengeDeps } from "./challenges.js";
 /**
  * What the carrier reports of a challenge's call: the call it placed, and its progress
  * from status callbacks. Reports that arrive together are written by one statement,
- * one row each (src/db/batch.ts): a call's placement and its first two callbacks are
- * three writes per call, most of the database's work for a call that rings.
+ * one row each (src/db/batch.ts): a call that rings is written three times (issued,
+ * placed, ringing), and most of that work is fixed per statement.
  */
 
 export const CALL_STATUSES = [
@@ -53,7 +53,8 @@ const placedStatement = statement<{ ord: number }>(sql`
     update challenges c set call_sid = i.call_sid, call_status = coalesce(c.call_status, i.status)
     from i join locked on locked.id = i.id where c.id = i.id
     returning c.id, i.call_sid, i.status, i.at, i.ord
-  ), e as (
+  ), noted as (
+    -- Runs whether or not the query reads it, as every data-modifying WITH does.
     insert into call_events (challenge_id, call_sid, status, at)
     select id, call_sid, status, at from u
     on conflict do nothing
