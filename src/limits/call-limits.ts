@@ -2,7 +2,7 @@ import type { Limits } from "../config.js";
 
 /**
  * Limits on placing calls. They are counted by the database function that issues a
- * challenge (drizzle/0006_issue_challenge_function.sql): every call placed (or
+ * challenge (drizzle/0009_issue_challenges_in_batches.sql): every call placed (or
  * attempted) is a challenge row, the spend cap an hourly counter, and the function
  * takes per-range and per-address locks first, so concurrent requests on any number
  * of instances are counted one after another where they compete. This module turns
