@@ -40,6 +40,8 @@ export interface RequestAuthRun {
   webhookErrors: number;
   sampleWebhookError?: string;
   unfinishedCalls: number;
+  /** With the slow carrier: the reference placing the same calls, a run just before and one just after. */
+  reference?: { result: LoadResult; runs: LoadResult[] };
 }
 
 export interface Measurements {
@@ -133,10 +135,11 @@ export function table(m: Measurements): string {
     `≥ ${TARGETS.validateRatio}× reference req/s and p99 < ${TARGETS.validateP99Ms} ms`,
     yes(validateOk),
   ]);
-  rows.push(["reference: bare Hono + postgres, one UPDATE … RETURNING (mean of a run before and one after)", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
+  rows.push(["validation reference: bare Hono + postgres, one UPDATE … RETURNING (mean of a run before and one after)", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
   for (const r of m.requestAuth) {
     const carrier = r.delayMs ? `carrier accepts in ${r.delayMs} ms` : "instant carrier";
     const needed = (TARGETS.slowCarrierShare * r.result.connections) / (r.delayMs / 1000);
+    const own = r.reference?.result;
     rows.push([
       `request-auth, ${carrier}, phone rings`,
       String(r.result.connections),
@@ -144,10 +147,25 @@ export function table(m: Measurements): string {
       ms(r.result.p50),
       ms(r.result.p99),
       statuses(r.result),
-      `${ratio(r.result.rps, ref.rps)} req/s`,
+      own
+        ? `${ratio(r.result.rps, own.rps)} req/s, p50 ${ratio(r.result.p50, own.p50)}, p99 ${ratio(r.result.p99, own.p99)} of the request-auth reference below (${ratio(r.result.rps, ref.rps)} req/s of the validation one)`
+        : `${ratio(r.result.rps, ref.rps)} req/s of the validation reference`,
       r.delayMs ? `≥ ${int(needed)} req/s (${TARGETS.slowCarrierShare} × ${r.result.connections} / ${r.delayMs / 1000} s)` : "— (no target)",
       r.delayMs ? `${yes(r.result.rps >= needed)} (${ratio(r.result.rps, needed)})` : "—",
     ]);
+    if (own) {
+      rows.push([
+        "reference: bare Hono + postgres, one INSERT, the same create-call request, one UPDATE (mean of a run before and one after)",
+        String(own.connections),
+        int(own.rps),
+        ms(own.p50),
+        ms(own.p99),
+        statuses(own),
+        "1.00×",
+        "—",
+        `reaches ${ratio(own.rps, needed)} the target`,
+      ]);
+    }
   }
   const w = m.wholeCalls;
   rows.push([
@@ -157,7 +175,7 @@ export function table(m: Measurements): string {
     ms(w.result.p50),
     ms(w.result.p99),
     statuses(w.result),
-    `${ratio(w.result.rps, ref.rps)} req/s`,
+    `${ratio(w.result.rps, ref.rps)} req/s of the validation reference`,
     "— (no target)",
     "—",
   ]);
@@ -183,9 +201,16 @@ function machineLine(m: Machine): string {
 function details(m: Measurements): string {
   const lines = [
     `- validate-auth: ${int(m.validate.result.requests)} requests in ${m.validate.result.seconds} s over ${int(m.pendingWithCode)} pending challenges (${int(m.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(m.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(m.validate.memory)}.${cpuText(m.validate.result)}`,
-    `- reference: ${int(m.reference.result.requests)} requests; ${m.reference.runs.map((r, i) => `${int(r.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(m.reference.result, "reference")}`,
+    `- validation reference: ${int(m.reference.result.requests)} requests; ${m.reference.runs.map((r, i) => `${int(r.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(m.reference.result, "reference")}`,
     `- service memory just after start: ${memoryText(m.rss.atStart)}; after a full garbage collection at the end: ${memoryText(m.rss.afterGc)}.`,
   ];
+  for (const r of m.requestAuth) {
+    if (!r.reference) continue;
+    lines.push(
+      `- request-auth reference, carrier ${r.delayMs} ms, ${r.reference.result.connections} connections: ${int(r.reference.result.requests)} requests; ` +
+        `${r.reference.runs.map((x, i) => `${int(x.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(r.reference.result, "reference")}`,
+    );
+  }
   for (const r of [m.wholeCalls, ...m.requestAuth]) {
     lines.push(
       `- request-auth, ${r === m.wholeCalls ? "whole calls" : "phones ringing"}, carrier ${r.delayMs} ms, ${r.result.connections} connections: ${int(r.result.requests)} requests, ${int(r.calls)} calls placed, ` +
@@ -236,10 +261,11 @@ ${details(m)}
 - request-auth cycles through distinct US numbers (+1 AAA 555 01xx across area codes), one set per scenario. The slow carrier answers the create-call request after 300 ms. In the four request-auth scenarios with a target, the phones ring through the run: the service gets each call's \`ringing\` status callback, not the rest (it does not ask for \`initiated\`).
 - The "whole calls" run comes first (it also warms the service up): every call is answered at once and played through, so its three status callbacks (ringing, in-progress, completed) and its voice webhook reach the service while the load goes on, as a real carrier's would over a call's life. The next scenario starts when those calls have ended.
 - validate-auth uses every challenge the request-auth runs left pending: the whole calls' codes as their simulated phones heard them, the ringing ones' unsealed from the database with the service's key. Of every 10 requests, 5 send a right code (each approves once; when the sequence comes round again there is nothing pending), 3 a wrong code, 2 a number that was never called. The warm-up sends only wrong codes and numbers never called.
-- The reference (\`bench/reference-process.ts\`) is a bare Hono app with postgres.js (pool of 10) that parses the same JSON bodies and runs one \`UPDATE … SET attempts = attempts + 1 WHERE number = $1 AND status = 'pending' RETURNING\` on a copy of the challenges table (same columns and indexes, same rows), with the same connections and duration. It runs twice, just before and just after the service's validation run, and its row is the mean of the two: the machine's speed drifts between runs.
+- The validation reference (\`bench/reference-process.ts\`) is a bare Hono app with postgres.js (pool of 10) that parses the same JSON bodies and runs one \`UPDATE … SET attempts = attempts + 1 WHERE number = $1 AND status = 'pending' RETURNING\` on a copy of the challenges table (same columns and indexes, same rows), with the same connections and duration. It runs twice, just before and just after the service's validation run, and its row is the mean of the two: the machine's speed drifts between runs.
+- With the slow carrier, the reference's \`/request-auth\` places the same calls (the same numbers, to the same simulator, with the same form fields and a kept-alive agent of 512 sockets): one \`INSERT\` of a row, the create-call request, one \`UPDATE\` noting the call's sid; its \`/call-status\` writes the status each \`ringing\` callback brings. No API key, number parsing, limit, code, sealing or signature. It runs just before and just after each of the service's two slow-carrier runs, with the same connections and duration (after a ${m.warmupSeconds || "no"}-second warm-up before the first), and its row is their mean. It is the floor the machine sets for that scenario: the target is absolute (connections / 0.3 s), and on 2 cores shared with PostgreSQL, the simulator and autocannon, even the floor may not reach it.
 - autocannon runs as a library in the benchmark's own process; the connections share one request sequence, so no two send the same body at once. req/s is responses / elapsed time, all statuses included.
 - The simulator is reached over plain HTTP. The service gives the \`twilio\` SDK's agent 512 sockets per host (its default of 20 would cap a process at 20 create-call requests in flight against the real, HTTPS, API).
-- Peak RSS is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs; the per-run figures in the details are sampled every 100 ms.
+- Peak RSS is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs (the reference's, after its request-auth and validation runs; it runs under tsx with Node's default heap sizes, so its figure is for scale only); the per-run figures in the details are sampled every 100 ms.
 - CPU in cores: the user + system time /proc gives for the process under load, for every PostgreSQL process of the machine, for the simulator and for this process (autocannon), divided by the run's wall time. The machine has ${m.machine.cores} cores; when their sum comes near it, the figure is what the machine can do with the simulator and the load generator on it too, not the service's own ceiling.
 `,
   );

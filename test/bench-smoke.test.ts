@@ -39,7 +39,8 @@ describe.skipIf(!hasPostgres)("npm run bench", () => {
     expect(stdout).toMatch(/^\| scenario \| connections \| req\/s \| p50 ms \| p99 ms \|/m);
     for (const row of [
       "validate-auth, mix of right/wrong/unknown",
-      "reference: bare Hono + postgres",
+      "validation reference: bare Hono + postgres, one UPDATE",
+      "reference: bare Hono + postgres, one INSERT, the same create-call request",
       "request-auth, instant carrier, phone rings",
       "request-auth, carrier accepts in 300 ms, phone rings",
       "request-auth, whole calls",
