@@ -202,3 +202,80 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
     expect(results.slice(0, 599).every((r) => r.kind === "denied" && r.reason === "no_pending_challenge")).toBe(true);
   });
 });
+
+/**
+ * Issuing in batches (drizzle/0009): many requests at once, for the same numbers and
+ * ranges, spread over several instances sharing one PostgreSQL database (each with its
+ * own batcher, pool and clock, the clocks a little apart), or through one on PGlite.
+ * Every window admits exactly its limit, never one more, and each number keeps one
+ * pending challenge.
+ */
+describe.each(await databaseKinds())("challenges issued together on %s", (kind: DbKind) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.reverse()) await c();
+    cleanups.length = 0;
+  });
+
+  async function instances(env: Record<string, string>): Promise<Array<ChallengeDeps & { clock: ReturnType<typeof manualClock> }>> {
+    const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", ...env });
+    const opened: Database[] = [];
+    if (kind === "pglite") {
+      opened.push(await openDatabase({ dataDir: "memory://", pglite: await freshPglite() }));
+    } else {
+      const pg = await createPostgresDatabase();
+      cleanups.push(() => pg.drop());
+      for (let i = 0; i < 4; i++) opened.push(await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" }));
+    }
+    const start = Date.now();
+    return opened.map((database, i) => {
+      cleanups.push(() => database.close());
+      return { database, keys: deriveCodeKeys(config.secretKey!), clock: manualClock(new Date(start + i * 500)), otp: config.otp, limits: config.limits };
+    });
+  }
+
+  it("admits exactly each window's limit to hundreds of requests at once, and leaves one pending challenge per number", async () => {
+    const all = await instances({
+      RESEND_COOLDOWN_SECONDS: "0",
+      CALLS_PER_NUMBER_PER_10_MIN: "3",
+      CALLS_PER_NUMBER_PER_DAY: "5",
+      CALLS_PER_PREFIX_PER_HOUR: "40",
+    });
+    // 200 numbers of one range, one request each (no two share a row, so only the range's
+    // lock keeps batches apart); then 20 numbers in 10 other ranges, 30 requests each.
+    const range = Array.from({ length: 200 }, (_, i) => `+1303555${String(200 + i).padStart(4, "0")}`);
+    const numbers = ["212", "646", "312", "617", "206", "415", "512", "718", "917", "305"].flatMap((area) => [`+1${area}5550100`, `+1${area}5550101`]);
+    const wave = async (requests: string[]) => {
+      const shuffled = requests.map((n) => ({ n, r: Math.random() })).sort((a, b) => a.r - b.r).map((x) => x.n);
+      const results = await Promise.all(
+        shuffled.map(async (number, i) => ({ number, result: await issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator" }) })),
+      );
+      const tally = (numbers: string[]) => {
+        const out: Record<string, number> = {};
+        for (const { number, result } of results) {
+          if (!numbers.includes(number)) continue;
+          const k = result.kind === "limited" ? result.limit : result.kind;
+          out[k] = (out[k] ?? 0) + 1;
+        }
+        return out;
+      };
+      return { issuedPer: (n: string) => results.filter((x) => x.number === n && x.result.kind === "issued").length, tally };
+    };
+    const pendingPerNumber = async () =>
+      all[0]!.database.rows<{ n: number; most: number }>(sql`
+        select count(*)::int as n, max(c)::int as most from (select count(*) as c from challenges where status = 'pending' group by number) p`);
+
+    expect((await wave(range)).tally(range)).toEqual({ issued: 40, calls_per_prefix_per_hour: 160 });
+    const first = await wave(numbers.flatMap((n) => Array<string>(30).fill(n)));
+    for (const n of numbers) expect(first.issuedPer(n), n).toBe(3);
+    expect(first.tally(numbers)).toEqual({ issued: 60, calls_per_number_per_10_min: 540 });
+    expect(await pendingPerNumber()).toEqual([{ n: 60, most: 1 }]);
+
+    // Ten minutes on, the day's limit of 5 leaves each number 2 more.
+    for (const i of all) i.clock.advance(11 * 60_000);
+    const second = await wave(numbers.flatMap((n) => Array<string>(30).fill(n)));
+    for (const n of numbers) expect(second.issuedPer(n), n).toBe(2);
+    expect(second.tally(numbers)).toEqual({ issued: 40, calls_per_number_per_day: 560 });
+    expect(await pendingPerNumber()).toEqual([{ n: 60, most: 1 }]);
+  });
+});
