@@ -207,8 +207,9 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
  * Issuing in batches (drizzle/0009): many requests at once, for the same numbers and
  * ranges, spread over several instances sharing one PostgreSQL database (each with its
  * own batcher, pool and clock, the clocks a little apart), or through one on PGlite.
- * Every window admits exactly its limit, never one more, and each number keeps one
- * pending challenge.
+ * Every window (a number's, a range's, an end-user address's) admits exactly its
+ * limit, never one more, and each number keeps one pending challenge. Without the
+ * range lock the range admitted 51 of 40, without the address lock 31 of 30.
  */
 describe.each(await databaseKinds())("challenges issued together on %s", (kind: DbKind) => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -240,15 +241,18 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
       CALLS_PER_NUMBER_PER_10_MIN: "3",
       CALLS_PER_NUMBER_PER_DAY: "5",
       CALLS_PER_PREFIX_PER_HOUR: "40",
+      CALLS_PER_IP_PER_HOUR: "30",
     });
     // 200 numbers of one range, one request each (no two share a row, so only the range's
     // lock keeps batches apart); then 20 numbers in 10 other ranges, 30 requests each.
     const range = Array.from({ length: 200 }, (_, i) => `+1303555${String(200 + i).padStart(4, "0")}`);
     const numbers = ["212", "646", "312", "617", "206", "415", "512", "718", "917", "305"].flatMap((area) => [`+1${area}5550100`, `+1${area}5550101`]);
-    const wave = async (requests: string[]) => {
+    // 200 numbers of 200 ranges, one request each, all for one end-user address.
+    const spread = Array.from({ length: 200 }, (_, i) => `+1646${String(200 + i)}0100`);
+    const wave = async (requests: string[], clientIp?: string) => {
       const shuffled = requests.map((n) => ({ n, r: Math.random() })).sort((a, b) => a.r - b.r).map((x) => x.n);
       const results = await Promise.all(
-        shuffled.map(async (number, i) => ({ number, result: await issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator" }) })),
+        shuffled.map(async (number, i) => ({ number, result: await issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator", clientIp }) })),
       );
       const tally = (numbers: string[]) => {
         const out: Record<string, number> = {};
@@ -266,16 +270,17 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
         select count(*)::int as n, max(c)::int as most from (select count(*) as c from challenges where status = 'pending' group by number) p`);
 
     expect((await wave(range)).tally(range)).toEqual({ issued: 40, calls_per_prefix_per_hour: 160 });
+    expect((await wave(spread, "203.0.113.9")).tally(spread)).toEqual({ issued: 30, calls_per_ip_per_hour: 170 });
     const first = await wave(numbers.flatMap((n) => Array<string>(30).fill(n)));
     for (const n of numbers) expect(first.issuedPer(n), n).toBe(3);
     expect(first.tally(numbers)).toEqual({ issued: 60, calls_per_number_per_10_min: 540 });
-    expect(await pendingPerNumber()).toEqual([{ n: 60, most: 1 }]);
+    expect(await pendingPerNumber()).toEqual([{ n: 90, most: 1 }]);
 
     // Ten minutes on, the day's limit of 5 leaves each number 2 more.
     for (const i of all) i.clock.advance(11 * 60_000);
     const second = await wave(numbers.flatMap((n) => Array<string>(30).fill(n)));
     for (const n of numbers) expect(second.issuedPer(n), n).toBe(2);
     expect(second.tally(numbers)).toEqual({ issued: 40, calls_per_number_per_day: 560 });
-    expect(await pendingPerNumber()).toEqual([{ n: 60, most: 1 }]);
+    expect(await pendingPerNumber()).toEqual([{ n: 90, most: 1 }]);
   });
 });
