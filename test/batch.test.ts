@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { batched } from "../src/db/batch.js";
 import { openDatabase, type Database } from "../src/db/open.js";
@@ -218,6 +219,7 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
     cleanups.length = 0;
   });
 
+  let postgresUrl = "";
   async function instances(env: Record<string, string>): Promise<Array<ChallengeDeps & { clock: ReturnType<typeof manualClock> }>> {
     const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", ...env });
     const opened: Database[] = [];
@@ -226,6 +228,7 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
     } else {
       const pg = await createPostgresDatabase();
       cleanups.push(() => pg.drop());
+      postgresUrl = pg.url;
       for (let i = 0; i < 4; i++) opened.push(await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" }));
     }
     const start = Date.now();
@@ -282,5 +285,35 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
     for (const n of numbers) expect(second.issuedPer(n), n).toBe(2);
     expect(second.tally(numbers)).toEqual({ issued: 40, calls_per_number_per_day: 560 });
     expect(await pendingPerNumber()).toEqual([{ n: 90, most: 1 }]);
+  });
+
+  it("never admits more than the day's spend cap to requests at once, without deadlocks, and leaves none of it unused", async () => {
+    const all = await instances({ RESEND_COOLDOWN_SECONDS: "0", CALLS_PER_DAY: "50" });
+    const issue = (number: string, i: number) => issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator" });
+    const burst = await Promise.all(Array.from({ length: 300 }, (_, i) => issue(`+1718${String(200 + i)}0100`, i)));
+    const issued = burst.filter((r) => r.kind === "issued").length;
+    expect(issued).toBeLessThanOrEqual(50);
+    expect(burst.filter((r) => r.kind === "limited" && r.limit === "calls_per_day")).toHaveLength(300 - issued);
+    // Near the cap, a batch that holds a shard's row does not wait for another's: it refuses
+    // (Retry-After 1 s) what only a busy shard could have taken. Requests one at a time take
+    // whatever is left, and no more.
+    const trickle: string[] = [];
+    for (let i = 0; i < 10; i++) trickle.push((await issue(`+1917${String(200 + i)}0100`, i)).kind);
+    expect(issued + trickle.filter((k) => k === "issued").length).toBe(50);
+    expect(trickle.at(-1)).toBe("limited");
+    const [counted] = await all[0]!.database.rows<{ calls: number }>(sql`select sum(calls)::int as calls from call_counts`);
+    expect(counted!.calls).toBe(50);
+    if (kind === "postgres") {
+      // Statistics reach pg_stat_database when a backend exits: close the pools first.
+      for (const d of all) await d.database.close();
+      const client = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        const [stats] = await client<{ deadlocks: number }[]>`select deadlocks::int from pg_stat_database where datname = current_database()`;
+        expect(stats!.deadlocks).toBe(0);
+      } finally {
+        await client.end();
+      }
+    }
   });
 });

@@ -120,8 +120,9 @@ const issuers = onePer((deps: ChallengeDeps) => batched<IssueRequest, IssueRow>(
 /**
  * Creates the pending challenge for a number, superseding the one it had, unless a
  * call limit refuses it. Requests that arrive together are issued by one call of the
- * database function in drizzle/0009_issue_challenges_in_batches.sql, which checks
- * every limit under its locks, one request after another (src/db/batch.ts). Wrong
+ * database function in drizzle/0009_issue_challenges_in_batches.sql (its spend cap as
+ * changed in 0010), which checks every limit under its locks, one request after
+ * another (src/db/batch.ts). Wrong
  * guesses spent on any unexpired, unapproved challenge of the number carry over: a
  * resend never refills the guessing budget.
  */
