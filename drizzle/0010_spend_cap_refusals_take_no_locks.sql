@@ -11,8 +11,8 @@
 --   * the hour's rows are created first, and a batch waits for a shard row only if it
 --     comes after every row it holds in (hour, shard) order; one before, it takes only
 --     if no one holds it (SKIP LOCKED). Waits then follow one order, so none closes a
---     cycle. A request that finds only busy shards with room is refused with a retry
---     a second later.
+--     cycle. A request that finds room only in shards other batches hold is answered
+--     'busy', and the service sends it again in a later batch.
 CREATE OR REPLACE FUNCTION voice_otp_issue_challenges(
   p_ids text[], p_numbers text[], p_prefixes text[], p_client_ips text[],
   p_code_macs text[], p_code_sealeds text[], p_languages text[], p_gate_digits integer[],
@@ -46,6 +46,8 @@ DECLARE
   -- The last in (hour, shard) order of the shard rows this batch holds (NULL: none).
   v_held bigint;
   v_order bigint;
+  -- The row this batch took its last unit from: held, so taken again without a probe.
+  v_taken bigint;
   v_created integer;
   -- Whether a request just passed by a shard with room that another batch held.
   v_busy boolean;
@@ -175,7 +177,7 @@ BEGIN
         -- one they hold. Two that waited in their own orders, each for the row the other
         -- held, deadlocked. A row before one it holds a batch takes only if no one holds it.
         v_order := (extract(epoch FROM v_hour)::bigint / 3600) * 16 + v_shard;
-        IF v_order <= v_held THEN
+        IF v_order <= v_held AND v_order IS DISTINCT FROM v_taken THEN
           PERFORM 1 FROM call_counts WHERE hour = v_hour AND shard = v_shard FOR UPDATE SKIP LOCKED;
           v_busy := v_busy OR NOT FOUND;
           CONTINUE WHEN NOT FOUND;
@@ -185,14 +187,16 @@ BEGIN
         RETURNING calls INTO v_calls;
         IF v_calls IS NOT NULL THEN
           v_held := greatest(v_held, v_order);
+          v_taken := v_order;
           EXIT;
         END IF;
         v_full := v_full || v_shard;
       END LOOP;
     END IF;
     IF v_calls IS NULL AND v_busy THEN
-      -- The last units are being taken by other batches at this moment; some may be left.
-      o_outcome := 'limited'; o_limit := 'calls_per_day'; o_retry_at := v_now + interval '1 second'; o_used := 0;
+      -- Only shards other batches hold have room: the request is handed back, to go again
+      -- in a batch of its own making (src/otp/challenges.ts).
+      o_outcome := 'busy'; o_used := 0;
       RETURN NEXT;
       CONTINUE;
     END IF;

@@ -124,8 +124,8 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
       database = await openDatabase({ dataDir: "memory://", pglite: await freshPglite() });
     } else {
       const pg = await createPostgresDatabase();
-      database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
       cleanups.push(() => pg.drop());
+      database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
     }
     cleanups.push(() => database.close());
     const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", OTP_MAX_ATTEMPTS: "3" });
@@ -294,9 +294,9 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
     const issued = burst.filter((r) => r.kind === "issued").length;
     expect(issued).toBeLessThanOrEqual(50);
     expect(burst.filter((r) => r.kind === "limited" && r.limit === "calls_per_day")).toHaveLength(300 - issued);
-    // Near the cap, a batch that holds a shard's row does not wait for another's: it refuses
-    // (Retry-After 1 s) what only a busy shard could have taken. Requests one at a time take
-    // whatever is left, and no more.
+    // Near the cap, a batch that holds a shard's row waits for others only in one order; a
+    // request it cannot serve so goes again in a later batch (and is refused, Retry-After
+    // 1 s, after 8 tries). Requests one at a time then take whatever is left, and no more.
     const trickle: string[] = [];
     for (let i = 0; i < 10; i++) trickle.push((await issue(`+1917${String(200 + i)}0100`, i)).kind);
     expect(issued + trickle.filter((k) => k === "issued").length).toBe(50);

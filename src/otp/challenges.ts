@@ -114,6 +114,9 @@ async function issueBatch(deps: ChallengeDeps, requests: IssueRequest[]): Promis
   });
 }
 
+/** Times a request the spend cap's shards were too busy for goes again before it is refused. */
+const BUSY_RETRIES = 8;
+
 // Limits and code settings are the service's: one batcher per service's dependencies.
 const issuers = onePer((deps: ChallengeDeps) => batched<IssueRequest, IssueRow>({ key: (r) => r.number, run: (rs) => issueBatch(deps, rs) }));
 
@@ -132,7 +135,7 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
   const id = newChallengeId();
   const code = generateCode(otp.length);
   const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
-  const row = await issuers(deps, {
+  const request: IssueRequest = {
     id,
     number: input.number,
     clientIp: input.clientIp ?? null,
@@ -144,7 +147,15 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     apiKeyName: input.apiKeyName ?? null,
     now,
     expiresAt,
-  });
+  };
+  // 'busy': the spend cap had room only in shard rows other batches held, which this
+  // batch could not wait for without risking a deadlock (drizzle/0010). A later batch
+  // that holds none yet may wait for them.
+  let row = await issuers(deps, request);
+  for (let again = 0; row.o_outcome === "busy" && again < BUSY_RETRIES; again++) row = await issuers(deps, request);
+  if (row.o_outcome === "busy") {
+    return { kind: "limited", ...limitRefusal("calls_per_day", new Date(now.getTime() + 1000), limits, now) };
+  }
   const used = Number(row.o_used);
   if (row.o_outcome === "issued") {
     return { kind: "issued", id, number: input.number, attempts: used, maxAttempts: otp.maxAttempts, expiresAt };
