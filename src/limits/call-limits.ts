@@ -3,10 +3,10 @@ import type { Limits } from "../config.js";
 /**
  * Limits on placing calls. They are counted by the database function that issues a
  * challenge (drizzle/0009_issue_challenges_in_batches.sql; its spend cap as changed in
- * 0010): every call placed (or attempted) is a challenge row, the spend cap an hourly counter, and the function
- * takes per-range and per-address locks first, so concurrent requests on any number
- * of instances are counted one after another where they compete. This module turns
- * its verdict into what the client is told.
+ * 0010): every call placed (or attempted) is a challenge row, the spend cap an hourly
+ * counter, and the function takes per-range and per-address locks first, so
+ * concurrent requests on any number of instances are counted one after another where
+ * they compete. This module turns its verdict into what the client is told.
  */
 
 export type CallLimitName =

@@ -125,9 +125,8 @@ const issuers = onePer((deps: ChallengeDeps) => batched<IssueRequest, IssueRow>(
  * call limit refuses it. Requests that arrive together are issued by one call of the
  * database function in drizzle/0009_issue_challenges_in_batches.sql (its spend cap as
  * changed in 0010), which checks every limit under its locks, one request after
- * another (src/db/batch.ts). Wrong
- * guesses spent on any unexpired, unapproved challenge of the number carry over: a
- * resend never refills the guessing budget.
+ * another (src/db/batch.ts). Wrong guesses spent on any unexpired, unapproved
+ * challenge of the number carry over: a resend never refills the guessing budget.
  */
 export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Promise<IssueResult> {
   const { keys, clock, otp, limits } = deps;
@@ -149,8 +148,8 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     expiresAt,
   };
   // 'busy': the spend cap had room only in shard rows other batches held, which this
-  // batch could not wait for without risking a deadlock (drizzle/0010). A later batch
-  // that holds none yet may wait for them.
+  // batch could not wait for out of order without risking a deadlock (drizzle/0010).
+  // A later batch may take them in order.
   let row = await issuers(deps, request);
   for (let again = 0; row.o_outcome === "busy" && again < BUSY_RETRIES; again++) row = await issuers(deps, request);
   if (row.o_outcome === "busy") {
