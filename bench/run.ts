@@ -359,7 +359,7 @@ async function main(): Promise<Measurements> {
   const afterGc = await service.call<ServiceMemory>("memory", { gc: true });
 
   const referenceAfter = await referenceRun();
-  const referencePeakMb = memoryOf(Number(reference.ready.pid)).peakMb;
+  const referencePeakMb = memoryOf(referencePid).peakMb;
 
   return {
     machine,

@@ -111,6 +111,32 @@ describe("requests run together (src/db/batch.ts)", () => {
  * judged on its own challenge, counted once, and never lost, whether it names the
  * challenge by number or by id.
  */
+/**
+ * Service instances on one fresh database, each with its own pool (so its own batchers)
+ * and clock, the clocks 0.5 s apart: `count` on PostgreSQL, one on PGlite (which one
+ * process alone can open).
+ */
+async function openInstances(kind: DbKind, cleanups: Array<() => Promise<void>>, env: Record<string, string>, count: number) {
+  const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", ...env });
+  const opened: Database[] = [];
+  let url = "";
+  if (kind === "pglite") {
+    opened.push(await openDatabase({ dataDir: "memory://", pglite: await freshPglite() }));
+  } else {
+    const pg = await createPostgresDatabase();
+    cleanups.push(() => pg.drop());
+    url = pg.url;
+    for (let i = 0; i < count; i++) opened.push(await openDatabase({ databaseUrl: url, dataDir: "memory://" }));
+  }
+  const start = Date.now();
+  const instances = opened.map((database, i) => {
+    cleanups.push(() => database.close());
+    const clock = manualClock(new Date(start + i * 500));
+    return { database, keys: deriveCodeKeys(config.secretKey!), clock, otp: config.otp, limits: config.limits } satisfies ChallengeDeps;
+  });
+  return { instances, url };
+}
+
 describe.each(await databaseKinds())("guesses checked together on %s", (kind: DbKind) => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -118,19 +144,7 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
     cleanups.length = 0;
   });
 
-  async function open(): Promise<ChallengeDeps> {
-    let database: Database;
-    if (kind === "pglite") {
-      database = await openDatabase({ dataDir: "memory://", pglite: await freshPglite() });
-    } else {
-      const pg = await createPostgresDatabase();
-      cleanups.push(() => pg.drop());
-      database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
-    }
-    cleanups.push(() => database.close());
-    const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", OTP_MAX_ATTEMPTS: "3" });
-    return { database, keys: deriveCodeKeys(config.secretKey!), clock: manualClock(), otp: config.otp, limits: config.limits };
-  }
+  const open = async (): Promise<ChallengeDeps> => (await openInstances(kind, cleanups, { OTP_MAX_ATTEMPTS: "3" }, 1)).instances[0]!;
 
   async function issue(deps: ChallengeDeps, number: string) {
     const issued = await issueChallenge(deps, { number, language: "en", gate: false, carrier: "simulator" });
@@ -220,22 +234,10 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
   });
 
   let postgresUrl = "";
-  async function instances(env: Record<string, string>): Promise<Array<ChallengeDeps & { clock: ReturnType<typeof manualClock> }>> {
-    const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", ...env });
-    const opened: Database[] = [];
-    if (kind === "pglite") {
-      opened.push(await openDatabase({ dataDir: "memory://", pglite: await freshPglite() }));
-    } else {
-      const pg = await createPostgresDatabase();
-      cleanups.push(() => pg.drop());
-      postgresUrl = pg.url;
-      for (let i = 0; i < 4; i++) opened.push(await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" }));
-    }
-    const start = Date.now();
-    return opened.map((database, i) => {
-      cleanups.push(() => database.close());
-      return { database, keys: deriveCodeKeys(config.secretKey!), clock: manualClock(new Date(start + i * 500)), otp: config.otp, limits: config.limits };
-    });
+  async function instances(env: Record<string, string>) {
+    const opened = await openInstances(kind, cleanups, env, 4);
+    postgresUrl = opened.url;
+    return opened.instances;
   }
 
   it("admits exactly each window's limit to hundreds of requests at once, and leaves one pending challenge per number", async () => {
