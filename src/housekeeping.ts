@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "./db/open.js";
 import type { Clock } from "./otp/clock.js";
+import { expiredSql } from "./otp/rules.js";
 
 /**
  * The periodic sweep. Each step is one idempotent statement, so several instances
@@ -23,7 +24,7 @@ export async function sweep(database: Database, now: Date, retentionHours: numbe
   // An expired code can no longer be read or accepted; this wipes it from the table too.
   const expired = await database.rows(sql`
     update challenges set status = 'expired', code_mac = null, code_sealed = null, ended_at = expires_at
-    where status = 'pending' and expires_at <= ${ts(now)}
+    where status = 'pending' and ${expiredSql(now)}
     returning id`);
   // created_at bounds the scan by index; a challenge ends after it is created, so the
   // ended_at test alone decides. Retention is at least the limits' 24-hour window.

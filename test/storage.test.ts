@@ -1,11 +1,12 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { PgDialect } from "drizzle-orm/pg-core";
-import { openDatabase, statement } from "../src/db/open.js";
-import { statementText } from "../src/db/statement-text.js";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { openDatabase } from "../src/db/open.js";
 import { migrationsFolder } from "../src/db/migrations-folder.js";
 import { createPostgresDatabase, postgresAvailable } from "./helpers/databases.js";
 
@@ -67,43 +68,40 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
     }
   }, 60_000);
 
-  it("runs prepared statements with their layout folded but their string literals intact", async () => {
+  it("keeps every count when an upgrade folds the counters' shards into one row per window, and drops the issuing function", async () => {
     const pg = await createPostgresDatabase();
+    const dir = await mkdtemp(join(tmpdir(), "voice-otp-migrations-"));
     try {
-      const database = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
-      const run = statement<{ a: string; b: string; n: number }>(sql`
-        select   'two  spaces' as a,
-                 'it''s   quoted' as b,
-                 ${sql.placeholder("n")}::int   + 1 as n`);
-      expect(await run(database, { n: 41 })).toEqual([{ a: "two  spaces", b: "it's   quoted", n: 42 }]);
-      await database.close();
+      // The database as the release before 0011 left it: counters split over shards.
+      await cp(migrationsFolder(), dir, { recursive: true });
+      const journalPath = join(dir, "meta", "_journal.json");
+      const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
+      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0011_"));
+      await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+      const client = postgres(pg.url, { max: 1, onnotice: () => {} });
+      await migrate(drizzle(client), { migrationsFolder: dir });
+      await client`insert into call_counts (hour, shard, calls) values
+        ('2026-12-01T10:00Z', 0, 3), ('2026-12-01T10:00Z', 5, 4), ('2026-12-01T11:00Z', 2, 1)`;
+      await client`insert into rate_windows (bucket, window_start, shard, hits, granted) values
+        ('key:a', '2026-12-01T10:00Z', 0, 7, 1), ('key:a', '2026-12-01T10:00Z', 9, 2, 2), ('key:b', '2026-12-01T10:01Z', 3, 1, 1)`;
+      await client.end();
+
+      const upgraded = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      expect(await upgraded.rows(sql`select hour, calls from call_counts order by hour`)).toEqual([
+        { hour: new Date("2026-12-01T10:00Z"), calls: 7 },
+        { hour: new Date("2026-12-01T11:00Z"), calls: 1 },
+      ]);
+      expect(await upgraded.rows(sql`select bucket, hits from rate_windows order by bucket`)).toEqual([
+        { bucket: "key:a", hits: 9 },
+        { bucket: "key:b", hits: 1 },
+      ]);
+      expect(await upgraded.rows(sql`select proname from pg_proc where proname like 'voice_otp%'`)).toEqual([]);
+      await upgraded.close();
     } finally {
+      await rm(dir, { recursive: true, force: true });
       await pg.drop();
     }
-  });
-
-  it("sends a placeholder named several times as one parameter, on both databases", async () => {
-    const n = sql.placeholder("n");
-    const query = sql`select ${n}::int + ${n}::int as twice, ${"inline"}::text as v, '$1 stays' as lit, ${sql.placeholder("m")}::int * ${n}::int as product`;
-    const shared = statementText(new PgDialect().sqlToQuery(query));
-    expect(shared.text).toBe("select $1::int + $1::int as twice, $2::text as v, '$1 stays' as lit, $3::int * $1::int as product");
-    expect(shared.fill({ n: 6, m: 7 })).toEqual([6, "inline", 7]);
-
-    const pg = await createPostgresDatabase();
-    const databases = [
-      await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" }),
-      await openDatabase({ dataDir: "memory://" }),
-    ];
-    try {
-      const run = statement<{ twice: number; v: string; lit: string; product: number }>(query);
-      for (const database of databases) {
-        expect(await run(database, { n: 6, m: 7 })).toEqual([{ twice: 12, v: "inline", lit: "$1 stays", product: 42 }]);
-      }
-    } finally {
-      for (const database of databases) await database.close();
-      await pg.drop();
-    }
-  });
+  }, 60_000);
 
   // The test's own timeout is the bound: a hang fails it.
   it("fails within a few seconds with a clear message when DATABASE_URL is unreachable", { timeout: 10_000 }, async () => {

@@ -58,22 +58,15 @@ export const apiKeys = pgTable("api_keys", {
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
 });
 
-/**
- * Fixed-window request counters (per API key per minute), shared by every instance;
- * each window's budget is split over a few shards so that one key's requests do not
- * queue on one row, and taken a few units at a time (src/limits/request-rate.ts).
- */
+/** Requests per API key per one-minute window, shared by every instance (src/limits/request-rate.ts). */
 export const rateWindows = pgTable(
   "rate_windows",
   {
     bucket: text("bucket").notNull(),
     windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
-    shard: smallint("shard").notNull().default(0),
     hits: integer("hits").notNull(),
-    /** Units the last statement to touch the row took at once (an instance's lease). */
-    granted: integer("granted").notNull().default(1),
   },
-  (t) => [primaryKey({ columns: [t.bucket, t.windowStart, t.shard] })],
+  (t) => [primaryKey({ columns: [t.bucket, t.windowStart] })],
 );
 
 export const callEvents = pgTable(
@@ -111,16 +104,10 @@ export const idempotencyKeys = pgTable(
 );
 
 /**
- * Challenges issued per hour by the whole service. The daily spend cap (CALLS_PER_DAY)
- * counts the last 24 hours' rows instead of a day of challenges; each hour's budget is
- * split over a few shards, so concurrent issuers do not queue on one row.
+ * Calls placed per hour by the whole deployment: the daily spend cap (CALLS_PER_DAY)
+ * adds up the last 24 rows instead of counting a day of challenges.
  */
-export const callCounts = pgTable(
-  "call_counts",
-  {
-    hour: timestamp("hour", { withTimezone: true, mode: "date" }).notNull(),
-    shard: smallint("shard").notNull().default(0),
-    calls: integer("calls").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.hour, t.shard] })],
-);
+export const callCounts = pgTable("call_counts", {
+  hour: timestamp("hour", { withTimezone: true, mode: "date" }).primaryKey(),
+  calls: integer("calls").notNull(),
+});

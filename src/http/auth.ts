@@ -2,14 +2,15 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { AppDeps, AppEnv } from "../app.js";
 import { findKey } from "../keys/api-keys.js";
-import { admission, countRequest, type Admission } from "../limits/request-rate.js";
+import { countRequest } from "../limits/request-rate.js";
+import { REQUESTS_PER_KEY } from "../limits/rules.js";
 import { AppError } from "./errors.js";
 
 export interface KeyIdentity {
   /** Recorded on each challenge: which key created it, never the key itself. */
   name: string;
-  /** This request's place in the key's per-minute budget, counted by requestRate or by the route. */
-  admission: Admission;
+  /** Requests this key may make per minute. */
+  perMinute: number;
 }
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
@@ -46,30 +47,25 @@ export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
         { "WWW-Authenticate": 'Bearer realm="voice-otp"' },
       );
     }
-    const limit = found.ratePerMinute ?? deps.config.limits.requestsPerKeyPerMinute;
-    c.set("apiKey", { name: found.name, admission: admission(`key:${found.name}`, limit, deps.clock.now()) });
+    c.set("apiKey", { name: found.name, perMinute: found.ratePerMinute ?? deps.config.limits.requestsPerKeyPerMinute });
     return next();
   };
 }
 
-/** The 429 for a key over its per-minute budget. */
-export function keyRateLimited(deps: AppDeps, a: Admission, wait: number): AppError {
-  deps.metrics.limitRefusals.inc({ limit: "requests_per_key_per_minute" });
-  return new AppError(
-    "rate_limited",
-    `limit reached: at most ${a.perMinute} requests per minute for this API key`,
-    { limit: "requests_per_key_per_minute", retry_after_seconds: wait },
-    { "Retry-After": String(wait) },
-  );
-}
-
-/** Counts the request against its key's budget (routes that count inside their own statement skip this). */
+/** Counts the request against its key's per-minute budget: 429 once it is spent. */
 export function requestRate(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const a = c.get("apiKey").admission;
-    const wait = await countRequest(deps.database, a);
-    if (wait !== null) throw keyRateLimited(deps, a, wait);
+    const key = c.get("apiKey");
+    const wait = await countRequest(deps.database, `key:${key.name}`, key.perMinute, deps.clock.now());
+    if (wait !== null) {
+      deps.metrics.limitRefusals.inc({ limit: REQUESTS_PER_KEY.name });
+      throw new AppError(
+        "rate_limited",
+        REQUESTS_PER_KEY.message({ ...deps.config.limits, requestsPerKeyPerMinute: key.perMinute }),
+        { limit: REQUESTS_PER_KEY.name, retry_after_seconds: wait },
+        { "Retry-After": String(wait) },
+      );
+    }
     return next();
   };
 }
-

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
+import { DatabaseBusyError, DatabaseUnavailableError } from "../db/database.js";
 
 /**
  * The error catalogue: every error a client can receive, by code. Messages say
@@ -71,7 +72,11 @@ export function handleError(logger: Logger) {
     if (hasCode(err, /^(22021|22P05)$/)) {
       return sendError(c, new AppError("invalid_request", "the request holds characters that cannot be stored, such as a NUL byte"));
     }
-    if (err.name === "DatabaseUnavailableError" || isConnectionError(err)) {
+    if (err instanceof DatabaseBusyError) {
+      c.header("Retry-After", "1");
+      return sendError(c, new AppError("service_unavailable", "the database is busy with competing requests; retry shortly"));
+    }
+    if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
       c.header("Retry-After", "5");
       return sendError(c, new AppError("service_unavailable", "the database is unavailable; retry shortly"));
     }

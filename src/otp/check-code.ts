@@ -1,9 +1,9 @@
+import { timingSafeEqual } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { statement, type Database } from "../db/open.js";
-import { batched, onePer, rowsByOrd } from "../db/batch.js";
-import { lockedInIdOrder } from "./row-locks.js";
+import { FAILED_VALIDATIONS, failedGuesses, hasReached } from "../limits/rules.js";
 import type { ChallengeDeps } from "./challenges.js";
 import { macCode } from "./codes.js";
+import { guessesLeft, isExpired } from "./rules.js";
 
 export type CheckResult =
   | { kind: "approved"; id: string }
@@ -12,156 +12,66 @@ export type CheckResult =
   /** unknown: no challenge was ever issued to this number or id (none is kept, at least). */
   | { kind: "denied"; reason: "no_pending_challenge"; attemptsRemaining: 0; unknown?: true };
 
-type By = "id" | "number";
-
-interface Guess {
-  /** The challenge's id or its number (E.164), by what the statement looks it up. */
-  target: string;
-  mac: string;
-  now: Date;
-  lockMax: number;
-}
-
-interface CheckRow {
-  /** The guess's place in its batch (1-based). */
-  ord: number;
+interface PendingRow {
   id: string;
-  prior_status: string;
-  others: number;
-  new_status: string | null;
-  attempts: number | null;
-  failures: number | null;
+  code_mac: string | null;
+  attempts: number;
+  failures: number;
   max_attempts: number;
+  expires_at: Date | string;
+  /** The number's wrong guesses over 24 hours on its other challenges. */
+  others: number | string;
 }
 
-const p = (name: string) => sql.placeholder(name);
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
 /**
- * The statement of checkCode for a batch of guesses, each at a different challenge.
- *
- * For each guess, the pending challenge when there is one (through the small index of
- * pending rows): created_at comes from each instance's clock, and a skewed or equal clock
- * must not send a guess to a superseded row. Only without one is the newest row read,
- * to tell why nothing is pending (a plain Append runs its branches in order and the limit
- * stops it at the first row); only a pending one needs the number's other failures.
- * Then one UPDATE counts every guess, decides every verdict and wipes the codes that end.
- */
-function checkQuery(by: By) {
-  const which = by === "id" ? sql`l.id = i.target` : sql`l.number = i.target`;
-  const ends = sql`(c.expires_at <= latest.now or c.code_mac = latest.mac or c.attempts + 1 >= c.max_attempts)`;
-  return sql`
-    with i as (
-      select t.target, t.mac, t.now, t.lock_max, t.ord::int as ord
-      from unnest(${p("targets")}::text[], ${p("macs")}::text[], ${p("nows")}::text[]::timestamptz[], ${p("lockMaxes")}::int[])
-        with ordinality as t(target, mac, now, lock_max, ord)
-    ), latest as (
-      select i.ord, i.mac, i.now, i.lock_max, x.id, x.status, x.max_attempts, x.others
-      from i cross join lateral (
-        (select l.id, l.status, l.max_attempts,
-                (select coalesce(sum(o.failures), 0) from challenges o
-                 where o.number = l.number and o.id <> l.id and o.created_at > i.now - interval '24 hours')::int as others
-         from challenges l where ${which} and l.status = 'pending')
-        union all
-        (select l.id, l.status, l.max_attempts, 0 from challenges l where ${which} order by l.created_at desc limit 1)
-        limit 1
-      ) x
-    ), locked as (${lockedInIdOrder(sql`select id from latest where status = 'pending'`)}
-    ), upd as (
-      update challenges c set
-        status = case
-          when c.expires_at <= latest.now then 'expired'
-          when c.code_mac = latest.mac then 'approved'
-          when c.attempts + 1 >= c.max_attempts then 'too_many_attempts'
-          else 'pending' end,
-        attempts = case when c.expires_at <= latest.now or c.code_mac = latest.mac then c.attempts else c.attempts + 1 end,
-        failures = case when c.expires_at <= latest.now or c.code_mac = latest.mac then c.failures else c.failures + 1 end,
-        code_mac = case when ${ends} then null else c.code_mac end,
-        code_sealed = case when ${ends} then null else c.code_sealed end,
-        ended_at = case when ${ends} then latest.now else null end
-      from latest join locked on locked.id = latest.id
-      where latest.status = 'pending' and c.id = latest.id and c.status = 'pending' and c.attempts < c.max_attempts
-        and latest.others + c.failures < latest.lock_max
-      returning latest.ord, c.status, c.attempts, c.failures
-    )
-    select latest.ord, latest.id, latest.status as prior_status, latest.max_attempts, latest.others,
-           upd.status as new_status, upd.attempts, upd.failures
-    from latest left join upd on upd.ord = latest.ord`;
-}
-
-const checkStatements = { id: statement<CheckRow>(checkQuery("id")), number: statement<CheckRow>(checkQuery("number")) };
-
-async function checkBatch(database: Database, by: By, guesses: Guess[]): Promise<Array<CheckRow | undefined>> {
-  return rowsByOrd(guesses, (sorted) =>
-    checkStatements[by](database, {
-      targets: sorted.map((g) => g.target),
-      macs: sorted.map((g) => g.mac),
-      // Times travel as text[]: drizzle's postgres.js driver leaves timestamptz[] parameters unserialised.
-      nows: sorted.map((g) => g.now.toISOString()),
-      lockMaxes: sorted.map((g) => g.lockMax),
-    }),
-  );
-}
-
-const checkers = {
-  id: onePer((database: Database) =>
-    batched<Guess, CheckRow | undefined>({ key: (g) => g.target, run: (guesses) => checkBatch(database, "id", guesses) }),
-  ),
-  number: onePer((database: Database) =>
-    batched<Guess, CheckRow | undefined>({ key: (g) => g.target, run: (guesses) => checkBatch(database, "number", guesses) }),
-  ),
-};
-
-const currentStatus = statement<{ status: string; failures: number; expired: boolean }>(
-  sql`select status, failures, expires_at <= ${p("now")}::timestamptz as expired from challenges where id = ${p("id")}`,
-);
-
-/**
- * Checks a guess against the latest challenge of a number (or a given id) in one
- * UPDATE … RETURNING: the attempt is counted, the verdict decided and the code
- * wiped at once, so concurrent guesses cannot pass the maximum and a right code
- * is approved exactly once. Guesses that arrive together share that statement, one
- * row each (src/db/batch.ts). Besides the challenge's own maximum, the number's wrong
- * guesses over 24 hours are capped (FAILED_VALIDATIONS_PER_NUMBER_PER_DAY): past it
- * the number is locked. The other challenges' guesses cannot change underneath
- * (only the pending one takes guesses) and the pending row is re-read under its row
- * lock, so the cap holds under concurrency too.
+ * Checks a guess against the number's pending challenge (or the challenge with this
+ * id), in one transaction: the challenge's row is locked, the guess judged here, and
+ * the attempt, the verdict and the wiped code written before the lock is let go. So
+ * concurrent guesses are judged one after another: they cannot pass the maximum, and
+ * a right code is approved once. Besides the challenge's own maximum, the number's
+ * wrong guesses over 24 hours are capped (the failed-guess lock, FAILED_VALIDATIONS):
+ * only the pending challenge takes guesses, so the other challenges' failures cannot
+ * change while its row is locked.
  */
 export async function checkCode(deps: ChallengeDeps, target: { number: string } | { id: string }, guess: string): Promise<CheckResult> {
-  const { database, keys, clock } = deps;
-  const lockMax = deps.limits.failedValidationsPerNumberPerDay;
+  const { database, keys, clock, limits } = deps;
   const now = clock.now();
-  const by: By = "id" in target ? "id" : "number";
-  const row = await checkers[by](database, {
-    target: "id" in target ? target.id : target.number,
-    mac: macCode(keys, guess),
-    now,
-    lockMax,
-  });
-  if (!row) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };
-  switch (row.new_status) {
-    case "approved":
-      return { kind: "approved", id: row.id };
-    case "pending":
-    case "too_many_attempts": {
-      const remaining = Math.min(row.max_attempts - (row.attempts ?? 0), lockMax - row.others - (row.failures ?? 0));
-      return { kind: "denied", reason: "incorrect", attemptsRemaining: Math.max(0, remaining), id: row.id };
-    }
-    case "expired":
+  const which = "id" in target ? sql`c.id = ${target.id}` : sql`c.number = ${target.number}`;
+  return database.transaction(async (tx): Promise<CheckResult> => {
+    const [c] = await tx<PendingRow>(sql`
+      select c.id, c.code_mac, c.attempts, c.failures, c.max_attempts, c.expires_at,
+             ${failedGuesses(sql`c.number`, now, sql`c.id`)} as others
+      from challenges c where ${which} and c.status = 'pending' for update of c`);
+    if (!c) return whyNothingPending(await tx<{ status: string }>(sql`select status from challenges c where ${which} order by created_at desc limit 1`));
+
+    const end = (status: string, counted: boolean) => tx(sql`
+      update challenges set status = ${status}, code_mac = null, code_sealed = null, ended_at = ${ts(now)}
+             ${counted ? sql`, attempts = attempts + 1, failures = failures + 1` : sql``}
+      where id = ${c.id}`);
+    if (isExpired(new Date(c.expires_at), now)) {
+      await end("expired", false);
       return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-  }
-  // Nothing was updated. When the challenge looked pending, either the number is
-  // locked or a concurrent guess ended it after this statement's snapshot: read
-  // what it is now (only to choose the reason; the verdict is already decided).
-  let ended = row.prior_status;
-  if (ended === "pending") {
-    const [current] = await currentStatus(database, { id: row.id, now: now.toISOString() });
-    ended = current?.status ?? ended;
-    if (current && ended === "pending") {
-      if (current.expired) return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-      if (row.others + Number(current.failures) >= lockMax) return { kind: "denied", reason: "locked", attemptsRemaining: 0 };
     }
-  }
-  if (ended === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
-  if (ended === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+    const failures = Number(c.others) + c.failures;
+    if (hasReached(FAILED_VALIDATIONS, failures, limits)) return { kind: "denied", reason: "locked", attemptsRemaining: 0 };
+    // Constant time: both are MACs of our own making, but a timing difference must not tell how much of one matched.
+    if (c.code_mac && timingSafeEqual(Buffer.from(macCode(keys, guess)), Buffer.from(c.code_mac))) {
+      await end("approved", false);
+      return { kind: "approved", id: c.id };
+    }
+    const after = { attempts: c.attempts + 1, maxAttempts: c.max_attempts };
+    if (guessesLeft(after) === 0) await end("too_many_attempts", true);
+    else await tx(sql`update challenges set attempts = attempts + 1, failures = failures + 1 where id = ${c.id}`);
+    const lockIn = FAILED_VALIDATIONS.max(limits) - failures - 1;
+    return { kind: "denied", reason: "incorrect", attemptsRemaining: Math.max(0, Math.min(guessesLeft(after), lockIn)), id: c.id };
+  });
+}
+
+/** Why a guess found nothing to check, from the latest challenge of that number or id. */
+function whyNothingPending([latest]: Array<{ status: string }>): CheckResult {
+  if (latest?.status === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
+  if (latest?.status === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, ...(latest ? {} : { unknown: true as const }) };
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppDeps, AppEnv } from "../../app.js";
 import { CarrierError } from "../../carriers/carrier.js";
 import { markFailed, recordCallPlaced } from "../../otp/call-events.js";
-import { issueChallenge } from "../../otp/challenges.js";
+import { issueChallenge } from "../../otp/issue.js";
 import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";

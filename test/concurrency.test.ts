@@ -1,123 +1,21 @@
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
-import { batched } from "../src/db/batch.js";
 import { openDatabase, type Database } from "../src/db/open.js";
-import { issueChallenge, type ChallengeDeps } from "../src/otp/challenges.js";
+import type { ChallengeDeps } from "../src/otp/challenges.js";
+import { issueChallenge } from "../src/otp/issue.js";
 import { checkCode } from "../src/otp/check-code.js";
 import { manualClock } from "../src/otp/clock.js";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
 import { loadConfig } from "../src/config.js";
 import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";
 
-/** Resolves once the event loop has gone round: what one turn queued has been sent. */
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-describe("requests run together (src/db/batch.ts)", () => {
-  function recorder(opts: { maxInFlight?: number; maxSize?: number; fail?: (inputs: string[]) => boolean } = {}) {
-    const runs: string[][] = [];
-    const gates: Array<() => void> = [];
-    const run = batched<string, string>({
-      key: (s) => s.split(":")[0]!,
-      maxInFlight: opts.maxInFlight ?? 10,
-      maxSize: opts.maxSize,
-      run: async (inputs) => {
-        runs.push(inputs);
-        await new Promise<void>((resolve) => gates.push(resolve));
-        if (opts.fail?.(inputs)) throw new Error(`batch ${inputs.join(",")} failed`);
-        return inputs.map((s) => s.toUpperCase());
-      },
-    });
-    /** Lets every run started so far finish, and the batches waiting for them start. */
-    const release = async () => {
-      while (gates.length) gates.shift()!();
-      await turn();
-      await turn();
-    };
-    return { run, runs, release };
-  }
-
-  it("sends what one turn brings as one batch, and answers each in its order", async () => {
-    const r = recorder();
-    const answers = Promise.all(["a", "b", "c"].map((s) => r.run(s)));
-    await turn();
-    expect(r.runs).toEqual([["a", "b", "c"]]);
-    await r.release();
-    expect(await answers).toEqual(["A", "B", "C"]);
-  });
-
-  it("sends a lone request at the end of its turn, without waiting for company", async () => {
-    const r = recorder();
-    const answer = r.run("a");
-    await turn();
-    expect(r.runs).toEqual([["a"]]);
-    await r.release();
-    expect(await answer).toBe("A");
-  });
-
-  it("never puts two requests with one key in a batch: the second goes next, in order", async () => {
-    const r = recorder();
-    const answers = Promise.all(["a:1", "b", "a:2", "a:3"].map((s) => r.run(s)));
-    await turn();
-    await turn();
-    await turn();
-    expect(r.runs).toEqual([["a:1", "b"], ["a:2"], ["a:3"]]);
-    await r.release();
-    expect(await answers).toEqual(["A:1", "B", "A:2", "A:3"]);
-  });
-
-  it("keeps at most maxInFlight batches running; what comes meanwhile goes together next", async () => {
-    const r = recorder({ maxInFlight: 1 });
-    const first = r.run("a");
-    await turn();
-    const rest = Promise.all(["b", "c", "d"].map((s) => r.run(s)));
-    await turn();
-    await turn();
-    expect(r.runs).toEqual([["a"]]);
-    await r.release();
-    expect(r.runs).toEqual([["a"], ["b", "c", "d"]]);
-    await r.release();
-    expect([await first, ...(await rest)]).toEqual(["A", "B", "C", "D"]);
-  });
-
-  it("splits a turn's requests into batches of maxSize", async () => {
-    const r = recorder({ maxSize: 2 });
-    const answers = Promise.all(["a", "b", "c", "d", "e"].map((s) => r.run(s)));
-    for (let i = 0; i < 4; i++) await turn();
-    expect(r.runs).toEqual([["a", "b"], ["c", "d"], ["e"]]);
-    await r.release();
-    expect(await answers).toEqual(["A", "B", "C", "D", "E"]);
-  });
-
-  it("fails every request of a batch that fails, and goes on with the next", async () => {
-    const r = recorder({ maxInFlight: 1, fail: (inputs) => inputs.includes("a") });
-    const failed = Promise.allSettled(["a", "b"].map((s) => r.run(s)));
-    await turn();
-    const later = r.run("c");
-    await r.release();
-    expect((await failed).map((s) => s.status)).toEqual(["rejected", "rejected"]);
-    await r.release();
-    expect(await later).toBe("C");
-  });
-
-  it("fails a batch answered with the wrong number of results", async () => {
-    const run = batched<string, string>({ key: (s) => s, run: async () => ["only one"] });
-    await expect(Promise.all([run("a"), run("b")])).rejects.toThrow("a batch of 2 was answered with 1 results");
-  });
-});
-
 /**
- * Guesses that reach checkCode in one turn share one statement: each must still be
- * judged on its own challenge, counted once, and never lost, whether it names the
- * challenge by number or by id.
- */
-/**
- * Service instances on one fresh database, each with its own pool (so its own batchers)
- * and clock, the clocks 0.5 s apart: `count` on PostgreSQL, one on PGlite (which one
+ * Service instances on one fresh database, each with its own pool and clock, the clocks 0.5 s apart: `count` on PostgreSQL, one on PGlite (which one
  * process alone can open).
  */
 async function openInstances(kind: DbKind, cleanups: Array<() => Promise<void>>, env: Record<string, string>, count: number) {
-  const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "batch-test-secret-0123456789abcdef", ...env });
+  const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: "concurrency-test-secret-0123456789abcdef", ...env });
   const opened: Database[] = [];
   let url = "";
   if (kind === "pglite") {
@@ -137,7 +35,11 @@ async function openInstances(kind: DbKind, cleanups: Array<() => Promise<void>>,
   return { instances, url };
 }
 
-describe.each(await databaseKinds())("guesses checked together on %s", (kind: DbKind) => {
+/**
+ * Guesses sent at once: each is judged on its own challenge, counted once, and never
+ * lost, whether it names the challenge by number or by id.
+ */
+describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbKind) => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const c of cleanups.reverse()) await c();
@@ -154,7 +56,7 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
   }
   const wrong = (code: string) => code.slice(0, -1) + ((Number(code.at(-1)) + 1) % 10);
 
-  it("judges each guess of a batch on its own challenge", async () => {
+  it("judges each of several guesses sent at once on its own challenge", async () => {
     const deps = await open();
     const numbers = ["+14155550101", "+14155550102", "+14155550103", "+14155550104"];
     const issued = await Promise.all(numbers.map((n) => issue(deps, n)));
@@ -184,7 +86,7 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
     ]);
   });
 
-  it("counts every one of several wrong guesses at one challenge sent in one turn, by number and by id", async () => {
+  it("counts every one of several wrong guesses at one challenge sent at once, by number and by id", async () => {
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550111");
     const target = (i: number) => (i % 2 ? { id } : { number: "+14155550111" });
@@ -197,7 +99,7 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
     expect(row).toEqual({ status: "too_many_attempts", attempts: 3 });
   });
 
-  it("approves a right code once when it is sent many times in one turn", async () => {
+  it("approves a right code once when it is sent many times at once", async () => {
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550121");
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => checkCode(deps, i % 2 ? { id } : { number: "+14155550121" }, code)));
@@ -205,7 +107,7 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
     expect(results.filter((r) => r.kind !== "approved").map((r) => (r as { reason: string }).reason)).toEqual(Array(5).fill("no_pending_challenge"));
   });
 
-  it("checks more guesses than one batch holds, sent in one turn", async () => {
+  it("checks hundreds of guesses sent at once", async () => {
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550131");
     const results = await Promise.all(
@@ -219,14 +121,14 @@ describe.each(await databaseKinds())("guesses checked together on %s", (kind: Db
 });
 
 /**
- * Issuing in batches (drizzle/0009): many requests at once, for the same numbers and
+ * Issuing (src/otp/issue.ts): many requests at once, for the same numbers and
  * ranges, spread over several instances sharing one PostgreSQL database (each with its
- * own batcher, pool and clock, the clocks a little apart), or through one on PGlite.
+ * own pool and clock, the clocks a little apart), or through one on PGlite.
  * Every window (a number's, a range's, an end-user address's) admits exactly its
  * limit, never one more, and each number keeps one pending challenge. Without the
  * range lock the range admitted 51 of 40, without the address lock 31 of 30.
  */
-describe.each(await databaseKinds())("challenges issued together on %s", (kind: DbKind) => {
+describe.each(await databaseKinds())("challenges issued at once on %s", (kind: DbKind) => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const c of cleanups.reverse()) await c();
@@ -249,7 +151,7 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
       CALLS_PER_IP_PER_HOUR: "30",
     });
     // 200 numbers of one range, one request each (no two share a row, so only the range's
-    // lock keeps batches apart); then 20 numbers in 10 other ranges, 30 requests each.
+    // lock keeps them apart); then 20 numbers in 10 other ranges, 30 requests each.
     const range = Array.from({ length: 200 }, (_, i) => `+1303555${String(200 + i).padStart(4, "0")}`);
     const numbers = ["212", "646", "312", "617", "206", "415", "512", "718", "917", "305"].flatMap((area) => [`+1${area}5550100`, `+1${area}5550101`]);
     // 200 numbers of 200 ranges, one request each, all for one end-user address.
@@ -296,9 +198,8 @@ describe.each(await databaseKinds())("challenges issued together on %s", (kind: 
     const issued = burst.filter((r) => r.kind === "issued").length;
     expect(issued).toBeLessThanOrEqual(50);
     expect(burst.filter((r) => r.kind === "limited" && r.limit === "calls_per_day")).toHaveLength(300 - issued);
-    // Near the cap, a batch that holds a shard's row waits for others only in one order; a
-    // request it cannot serve so goes again in a later batch (and is refused, Retry-After
-    // 1 s, after 8 tries). Requests one at a time then take whatever is left, and no more.
+    // Contention waits (or, past its retries, answers busy: never this limit), so any of
+    // the cap the burst left is taken by requests one at a time, and no more.
     const trickle: string[] = [];
     for (let i = 0; i < 10; i++) trickle.push((await issue(`+1917${String(200 + i)}0100`, i)).kind);
     expect(issued + trickle.filter((k) => k === "issued").length).toBe(50);

@@ -1,0 +1,49 @@
+import type { PGlite } from "@electric-sql/pglite";
+import type { SQL } from "drizzle-orm";
+
+/** Runs one statement and returns its rows, whatever the driver. */
+export type Rows = <T = Record<string, unknown>>(query: SQL) => Promise<T[]>;
+
+export interface Database {
+  readonly kind: "pglite" | "postgres";
+  /** One statement on its own (it commits by itself). */
+  rows: Rows;
+  /**
+   * Runs fn in one transaction: its statements see and commit together, and a lock it
+   * takes is held to the end. A deadlock or a unique violation (a race the caller's locks
+   * lost) rolls it back and runs it again; a few such failures in a row end in
+   * DatabaseBusyError, answered 503 with Retry-After: contention is never a verdict.
+   */
+  transaction<T>(fn: (tx: Rows) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers within timeoutMs, rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+}
+
+/** The database stayed too contended for this request: retry shortly (503). */
+export class DatabaseBusyError extends DatabaseUnavailableError {
+  override name = "DatabaseBusyError";
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  /** PGlite's directory; "memory://" keeps it in memory (tests). */
+  dataDir: string;
+  /** An already-open PGlite (tests clone a migrated template). */
+  pglite?: PGlite;
+  connectTimeoutSeconds?: number;
+  /** postgres-js pool size per instance. */
+  maxConnections?: number;
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,203 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Limits } from "../config.js";
+
+/**
+ * Every abuse limit, as data: what it counts, over what window, which variable sets
+ * it, and what a refused client is told. A refusal is `429 rate_limited` with
+ * `limit` set to the rule's name and Retry-After set to when a slot frees.
+ *
+ * A call limit counts with one query (`count`), and refuses when the count has
+ * reached `max`; only then does `freesAt` say when a slot frees. src/otp/issue.ts
+ * runs them in table order, inside the issuing transaction, under the locks of the
+ * number's prefix and the end-user address (every number limit is also a prefix
+ * limit's subject, so the prefix lock covers it); the deployment's spend cap last,
+ * under a lock of its own, since it also takes its unit. Adding a limit is one row
+ * here, its counting query, and its test.
+ */
+
+export type Counted = "number" | "number prefix" | "end-user address" | "API key" | "deployment";
+
+export interface LimitRule {
+  name: string;
+  counts: Counted;
+  /** The window, as people read it. */
+  window: string;
+  /** The environment variable that sets `max`. */
+  variable: string;
+  max(l: Limits): number;
+  message(l: Limits): string;
+}
+
+/** What a call request is counted under. */
+export interface CallSubject {
+  number: string;
+  /** The number less its last four digits: one exchange's block of 10,000 numbers. */
+  prefix: string;
+  /** The end user's address, when the backend passed one. */
+  clientIp: string | null;
+  now: Date;
+}
+
+export interface CallLimit extends LimitRule {
+  /** What the rule counts now (a number); undefined when the rule does not apply to this request. */
+  count(s: CallSubject, l: Limits): SQL | undefined;
+  /** When the rule lets a call through again, read once it refuses. */
+  freesAt(s: CallSubject, l: Limits): SQL;
+}
+
+export const numberPrefix = (e164: string) => e164.slice(0, -4);
+
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+const secs = (n: number) => sql`make_interval(secs => ${n})`;
+
+/**
+ * A sliding window over the calls placed (every challenge row is a call placed or
+ * attempted): full while it holds `max` calls; a slot frees when the max-th most
+ * recent of them leaves the window.
+ */
+function callWindow(column: SQL, value: (s: CallSubject) => string | null, seconds: (l: Limits) => number, max: (l: Limits) => number) {
+  return {
+    count: (s: CallSubject, l: Limits) => {
+      const v = value(s);
+      if (v === null || seconds(l) === 0) return undefined;
+      return sql`(select count(*) from challenges where ${column} = ${v} and created_at > ${ts(s.now)} - ${secs(seconds(l))})`;
+    },
+    freesAt: (s: CallSubject, l: Limits) => sql`(
+      select created_at + ${secs(seconds(l))} from challenges
+      where ${column} = ${value(s)} and created_at > ${ts(s.now)} - ${secs(seconds(l))}
+      order by created_at desc offset ${max(l) - 1} limit 1)`,
+  };
+}
+
+const DAY = 86_400;
+
+export const RESEND_COOLDOWN: CallLimit = {
+  name: "resend_cooldown",
+  counts: "number",
+  window: "the cooldown (one call in it)",
+  variable: "RESEND_COOLDOWN_SECONDS",
+  max: () => 1,
+  message: (l) => `a call to this number was requested less than ${l.resendCooldownSeconds} s ago; wait before asking again`,
+  ...callWindow(sql`number`, (s) => s.number, (l) => l.resendCooldownSeconds, () => 1),
+};
+
+/**
+ * The failed-guess lock: wrong guesses at a number's codes over 24 hours. Past it,
+ * validation refuses every guess (src/otp/check.ts) and no new call is placed.
+ */
+export const FAILED_VALIDATIONS: CallLimit = {
+  name: "failed_validations",
+  counts: "number",
+  window: "24 hours",
+  variable: "FAILED_VALIDATIONS_PER_NUMBER_PER_DAY",
+  max: (l) => l.failedValidationsPerNumberPerDay,
+  message: () => "too many wrong codes for this number in the last 24 hours; no new call until Retry-After",
+  count: (s) => failedGuesses(s.number, s.now),
+  // Locked until enough of the day's failures, oldest first, leave the window.
+  freesAt: (s, l) => sql`(
+    select created_at + interval '1 day' from (
+      select created_at, sum(failures) over (order by created_at, id) as older, sum(failures) over () as total
+      from challenges where number = ${s.number} and failures > 0 and created_at > ${ts(s.now)} - interval '1 day') f
+    where total - older < ${l.failedValidationsPerNumberPerDay} order by created_at limit 1)`,
+};
+
+/** A number's wrong guesses over the last 24 hours, on all its challenges (or all but one). */
+export const failedGuesses = (number: SQL | string, now: Date, exceptId?: SQL) => sql`(
+  select coalesce(sum(failures), 0) from challenges
+  where number = ${number} ${exceptId ? sql`and id <> ${exceptId}` : sql``} and failures > 0 and created_at > ${ts(now)} - interval '1 day')`;
+
+/**
+ * The spend cap: every call of the deployment over 24 hours, counted by the hour in
+ * call_counts (adding up 24 rows costs the same however many calls there were).
+ */
+export const CALLS_PER_DAY: CallLimit = {
+  name: "calls_per_day",
+  counts: "deployment",
+  window: "24 hours (by the hour)",
+  variable: "CALLS_PER_DAY",
+  max: (l) => l.callsPerDay,
+  message: (l) => `limit reached: at most ${l.callsPerDay} calls by this service in 24 hours`,
+  count: (s) => sql`(select coalesce(sum(calls), 0) from call_counts where hour > ${ts(hourOf(s.now))} - interval '1 day')`,
+  // Full until enough of the oldest hours leave the window.
+  freesAt: (s, l) => sql`(
+    select hour + interval '1 day' from (
+      select hour, sum(calls) over (order by hour) as older, sum(calls) over () as total
+      from call_counts where hour > ${ts(hourOf(s.now))} - interval '1 day') h
+    where total - older < ${l.callsPerDay} order by hour limit 1)`,
+};
+
+export const hourOf = (d: Date) => new Date(Math.floor(d.getTime() / 3_600_000) * 3_600_000);
+
+/** The call limits, in the order they are checked. */
+export const CALL_LIMITS: readonly CallLimit[] = [
+  RESEND_COOLDOWN,
+  FAILED_VALIDATIONS,
+  {
+    name: "calls_per_number_per_10_min",
+    counts: "number",
+    window: "10 minutes",
+    variable: "CALLS_PER_NUMBER_PER_10_MIN",
+    max: (l) => l.callsPerNumberPer10Min,
+    message: (l) => `limit reached: at most ${l.callsPerNumberPer10Min} calls to this number in 10 minutes`,
+    ...callWindow(sql`number`, (s) => s.number, () => 600, (l) => l.callsPerNumberPer10Min),
+  },
+  {
+    name: "calls_per_number_per_day",
+    counts: "number",
+    window: "24 hours",
+    variable: "CALLS_PER_NUMBER_PER_DAY",
+    max: (l) => l.callsPerNumberPerDay,
+    message: (l) => `limit reached: at most ${l.callsPerNumberPerDay} calls to this number in 24 hours`,
+    ...callWindow(sql`number`, (s) => s.number, () => DAY, (l) => l.callsPerNumberPerDay),
+  },
+  {
+    name: "calls_per_prefix_per_hour",
+    counts: "number prefix",
+    window: "1 hour",
+    variable: "CALLS_PER_PREFIX_PER_HOUR",
+    max: (l) => l.callsPerPrefixPerHour,
+    message: (l) => `limit reached: at most ${l.callsPerPrefixPerHour} calls to numbers in this range in an hour`,
+    ...callWindow(sql`number_prefix`, (s) => s.prefix, () => 3600, (l) => l.callsPerPrefixPerHour),
+  },
+  {
+    name: "calls_per_ip_per_hour",
+    counts: "end-user address",
+    window: "1 hour",
+    variable: "CALLS_PER_IP_PER_HOUR",
+    max: (l) => l.callsPerIpPerHour,
+    message: (l) => `limit reached: at most ${l.callsPerIpPerHour} calls for this client_ip in an hour`,
+    ...callWindow(sql`client_ip`, (s) => s.clientIp, () => 3600, (l) => l.callsPerIpPerHour),
+  },
+  CALLS_PER_DAY,
+];
+
+/** Requests per API key, counted in fixed one-minute windows (src/limits/request-rate.ts). */
+export const REQUESTS_PER_KEY: LimitRule = {
+  name: "requests_per_key_per_minute",
+  counts: "API key",
+  window: "1 minute (fixed)",
+  variable: "REQUESTS_PER_KEY_PER_MINUTE",
+  max: (l) => l.requestsPerKeyPerMinute,
+  message: (l) => `limit reached: at most ${l.requestsPerKeyPerMinute} requests per minute for this API key`,
+};
+
+/** Every limit: the README's table says the same (test/limits-table.test.ts). */
+export const LIMIT_RULES: readonly LimitRule[] = [...CALL_LIMITS, REQUESTS_PER_KEY];
+
+/** Whether a rule's count has reached its max: the one comparison every limit makes. */
+export const hasReached = (rule: LimitRule, count: number, l: Limits) => count >= rule.max(l);
+
+export interface LimitRefusal {
+  limit: string;
+  retryAfterSeconds: number;
+  message: string;
+}
+
+/** A refusal as the client sees it: which limit, and when a slot frees. */
+export function limitRefusal(rule: LimitRule, freesAt: Date, limits: Limits, now: Date): LimitRefusal {
+  return {
+    limit: rule.name,
+    retryAfterSeconds: Math.max(1, Math.ceil((freesAt.getTime() - now.getTime()) / 1000)),
+    message: rule.message(limits),
+  };
+}
