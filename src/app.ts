@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { lazyChild, type RequestLog } from "./logger.js";
 import { randomUUID } from "node:crypto";
 import type { Carrier } from "./carriers/carrier.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/index.js";
 import type { Database } from "./db/open.js";
 import type { ChallengeDeps } from "./otp/challenges.js";
 import type { Clock } from "./otp/clock.js";

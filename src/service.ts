@@ -8,7 +8,7 @@ import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
 import { createMetrics } from "./metrics.js";
 import { openNgrokTunnel, type Tunnel, type TunnelOpener } from "./tunnel.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/index.js";
 import { openDatabase, type Database } from "./db/open.js";
 import { createLogger, type Logger } from "./logger.js";
 import { systemClock, type Clock } from "./otp/clock.js";

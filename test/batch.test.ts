@@ -7,7 +7,7 @@ import { issueChallenge, type ChallengeDeps } from "../src/otp/challenges.js";
 import { checkCode } from "../src/otp/check-code.js";
 import { manualClock } from "../src/otp/clock.js";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/index.js";
 import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";
 
 /** Resolves once the event loop has gone round: what one turn queued has been sent. */

@@ -1,4 +1,4 @@
-import type { Limits } from "../config.js";
+import type { Limits } from "../config/index.js";
 
 /**
  * Limits on placing calls. They are counted by the database function that issues a

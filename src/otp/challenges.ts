@@ -4,7 +4,7 @@ import { batched, onePer, rowsByOrd } from "../db/batch.js";
 import { rank } from "./call-events.js";
 import { macCode, newChallengeId, newGateDigit, sealCode, generateCode, unsealCode, type CodeKeys } from "./codes.js";
 import type { Clock } from "./clock.js";
-import type { Limits } from "../config.js";
+import type { Limits } from "../config/index.js";
 import { isCallLimit, limitRefusal, numberPrefix, type LimitRefusal } from "../limits/call-limits.js";
 
 /**
