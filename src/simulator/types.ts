@@ -1,4 +1,4 @@
-export type Flavor = "twilio" | "signalwire";
+export type { Flavor } from "./flavors/index.js";
 
 /** What the phone at a destination number does. Scripted per number; the default answers. */
 export type Outcome =
@@ -21,6 +21,9 @@ export type Outcome =
   | { kind: "api-error"; status: number; code: number; message: string }
   | { kind: "api-timeout" } // the create-call API never answers
   | { kind: "api-malformed" }; // the create-call API answers an HTML error page
+
+/** The outcomes in which the create-call API accepts the call and the phone plays it. */
+export type AnsweringOutcome = Extract<Outcome, { kind: "answer" | "voicemail" | "busy" | "no-answer" | "failed" }>;
 
 /** Create-call errors exactly as the carrier reports them. */
 export const API_ERRORS = {
