@@ -92,7 +92,6 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       database,
       carrier,
       clock,
-      keys: deriveCodeKeys(secret),
       logger,
       publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: newLifecycle(),
