@@ -25,13 +25,6 @@ export type Outcome =
 /** The outcomes in which the create-call API accepts the call and the phone plays it. */
 export type AnsweringOutcome = Extract<Outcome, { kind: "answer" | "voicemail" | "busy" | "no-answer" | "failed" }>;
 
-/** Create-call errors exactly as the carrier reports them. */
-export const API_ERRORS = {
-  invalidNumber: { kind: "api-error", status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
-  authentication: { kind: "api-error", status: 401, code: 20003, message: "Authenticate" },
-  serverError: { kind: "api-error", status: 500, code: 20500, message: "An internal server error has occurred" },
-} as const satisfies Record<string, Outcome>;
-
 export interface CallEvent {
   status: string; // queued, initiated, ringing, in-progress, completed, busy, no-answer, failed
   at: Date;
