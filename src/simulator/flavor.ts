@@ -2,10 +2,12 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { CallRecord } from "./types.js";
 
 /**
- * The seam between the simulator and the carrier it plays. The HTTP server, the call
- * player and the Simulator object know nothing of a carrier's paths, field names,
- * error shapes or signatures: each flavor says them here, so a carrier is one file
- * in flavors/ and one line in flavors/index.ts.
+ * The seam between the simulator and the carrier it plays. The HTTP server and the
+ * Simulator object know nothing of a carrier's paths, field names, error shapes or
+ * signatures: each flavor says them here, so a carrier is one file in flavors/ and
+ * one line in flavors/index.ts. The call player (call.ts) takes its User-Agent and
+ * signatures from here, but still sends Twilio's webhook parameters as a form and
+ * plays Twilio's voice XML, which every carrier played so far speaks.
  */
 
 /** The account the simulator plays, as the service is configured with it. */
