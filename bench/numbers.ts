@@ -1,4 +1,4 @@
-import { DEFAULT_BLOCKED_PREFIXES } from "../src/config.js";
+import { DEFAULT_BLOCKED_PREFIXES } from "../src/config/index.js";
 import { refuseDestination } from "../src/limits/destinations.js";
 import { parsePhone } from "../src/phone.js";
 

@@ -7,7 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { serveParent } from "./serve-parent.mjs";
 
-const { loadConfig } = await import("./tmp/dist/config.js");
+const { loadConfig } = await import("./tmp/dist/config/index.js");
 const { startService } = await import("./tmp/dist/service.js");
 const service = await startService({ config: loadConfig(process.env) });
 

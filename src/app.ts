@@ -4,11 +4,10 @@ import type { Logger } from "pino";
 import { lazyChild, type RequestLog } from "./logger.js";
 import { randomUUID } from "node:crypto";
 import type { Carrier } from "./carriers/carrier.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/index.js";
 import type { Database } from "./db/open.js";
 import type { ChallengeDeps } from "./otp/challenges.js";
 import type { Clock } from "./otp/clock.js";
-import type { CodeKeys } from "./otp/codes.js";
 import { apiKeyAuth, requestRate, type KeyIdentity } from "./http/auth.js";
 import { bodyLimit } from "./http/body-limit.js";
 import { idempotency } from "./http/idempotency.js";
@@ -30,7 +29,6 @@ export interface AppDeps {
   database: Database;
   carrier: Carrier;
   clock: Clock;
-  keys: CodeKeys;
   logger: Logger;
   /** Where carriers reach this instance; a function because the port may be known only after listen. */
   publicBaseUrl: () => string;

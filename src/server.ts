@@ -1,5 +1,5 @@
 import "dotenv/config";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startService } from "./service.js";
 

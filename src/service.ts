@@ -8,7 +8,7 @@ import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
 import { createMetrics } from "./metrics.js";
 import { openNgrokTunnel, type Tunnel, type TunnelOpener } from "./tunnel.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/index.js";
 import { openDatabase, type Database } from "./db/open.js";
 import { createLogger, type Logger } from "./logger.js";
 import { systemClock, type Clock } from "./otp/clock.js";
@@ -92,7 +92,6 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       database,
       carrier,
       clock,
-      keys: deriveCodeKeys(secret),
       logger,
       publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: newLifecycle(),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CarrierError, type Carrier, type PlaceCallRequest } from "../src/carriers/carrier.js";
-import { API_ERRORS, type Flavor, type Outcome, type Simulator } from "../src/simulator/index.js";
+import type { Flavor, Outcome, Simulator } from "../src/simulator/index.js";
+import { API_ERRORS } from "./helpers/api-errors.js";
 import {
   FROM,
   carrierFor,

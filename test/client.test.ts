@@ -8,7 +8,7 @@ import {
   VoiceOtpClient,
   VoiceOtpError,
 } from "../src/client/index.js";
-import { API_ERRORS } from "../src/simulator/index.js";
+import { API_ERRORS } from "./helpers/api-errors.js";
 import { API_KEY, codeHeard, startTestService, type TestService } from "./helpers/service.js";
 
 describe("the backend client against the real service", () => {

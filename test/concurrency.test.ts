@@ -7,7 +7,7 @@ import { issueChallenge } from "../src/otp/issue.js";
 import { checkCode } from "../src/otp/check-code.js";
 import { manualClock } from "../src/otp/clock.js";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/index.js";
 import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";
 
 /**

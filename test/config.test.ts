@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config/index.js";
 
 const production = {
   NODE_ENV: "production",
@@ -71,7 +71,7 @@ describe("configuration", () => {
 describe("documentation of the configuration", () => {
   it("lists every variable in .env.example and in the README's table", async () => {
     const { readFile } = await import("node:fs/promises");
-    const { ENV_VARIABLES } = await import("../src/config.js");
+    const { ENV_VARIABLES } = await import("../src/config/index.js");
     const example = await readFile(new URL("../.env.example", import.meta.url), "utf8");
     const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
     const documented = new Set([...example.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));

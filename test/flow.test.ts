@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_ERRORS } from "../src/simulator/index.js";
+import { API_ERRORS } from "./helpers/api-errors.js";
 import { PHRASES } from "../src/voice/phrases.js";
 import { databaseKinds } from "./helpers/databases.js";
 import { codeHeard, startTestService, type CarrierKind, type TestService } from "./helpers/service.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { API_ERRORS } from "../src/simulator/index.js";
+import { API_ERRORS } from "./helpers/api-errors.js";
 import { codeHeard, startTestService, type TestService } from "./helpers/service.js";
 import { callParams, postWebhook } from "./helpers/webhooks.js";
 

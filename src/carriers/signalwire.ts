@@ -1,4 +1,4 @@
-import type { SignalWireSettings } from "../config.js";
+import type { SignalWireSettings } from "../config/index.js";
 import type { Carrier, PlaceCallRequest, WebhookRequest } from "./carrier.js";
 import { createCall } from "./create-call.js";
 import { RestClient } from "./signalwire-sdk.js";

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import twilio from "twilio";
-import type { TwilioSettings } from "../config.js";
+import type { TwilioSettings } from "../config/index.js";
 import type { Carrier, CarrierName, PlaceCallRequest, WebhookRequest } from "./carrier.js";
 import { createCall } from "./create-call.js";
 import { LeanTwilioHttp } from "./twilio-http.js";

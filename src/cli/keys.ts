@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/index.js";
 import { openDatabase } from "../db/open.js";
 import { createKey, listKeys, revokeKey } from "../keys/api-keys.js";
 import { UsageError } from "./usage.js";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // voice-otp: the operator's command line.
 import "dotenv/config";
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../config/index.js";
 import { KeyError } from "../keys/api-keys.js";
 import { CALL_HELP, callCommand } from "./call.js";
 import { KEYS_HELP, keysCommand } from "./keys.js";

@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/index.js";
 import { openDatabase } from "../db/open.js";
 
 export const MIGRATE_HELP = `usage: voice-otp migrate

@@ -1,5 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
-import type { Limits } from "../config.js";
+import type { Limits } from "../config/index.js";
 
 /**
  * Every abuse limit, as data: what it counts, over what window, which variable sets

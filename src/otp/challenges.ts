@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/open.js";
-import type { Limits } from "../config.js";
+import type { Limits } from "../config/index.js";
 import { byProgress } from "./call-events.js";
 import type { Clock } from "./clock.js";
 import { unsealCode, type CodeKeys } from "./codes.js";

@@ -1,13 +1,15 @@
 import type { Closing } from "./closing.js";
+import type { OutgoingWebhook } from "./flavor.js";
 import { send } from "./send.js";
-import type { CallRecord, Flavor, Outcome } from "./types.js";
+import type { AnsweringOutcome, CallRecord, Outcome } from "./types.js";
 import { parseXml, textOf, type XmlElement } from "./xml.js";
 
 export interface CallContext {
-  flavor: Flavor;
   accountSid: string;
-  /** Signature headers for a request to `url` with these POST parameters. */
-  sign(url: string, params: Record<string, string>): Record<string, string>;
+  /** The carrier's User-Agent on webhook requests. */
+  userAgent: string;
+  /** The carrier's signature headers for this webhook request. */
+  sign(webhook: OutgoingWebhook): Record<string, string>;
   closing: Closing;
   ringMs: number;
   changed(): void;
@@ -27,7 +29,6 @@ const sleep = (ms: number, closing: Closing) =>
   });
 
 type Next = { url: string; method: string; extra: Record<string, string> };
-type AnsweringOutcome = Extract<Outcome, { kind: "answer" | "voicemail" | "busy" | "no-answer" | "failed" }>;
 
 /** Plays one outbound call the way the carrier would, after the create-call API accepted it. */
 export async function runCall(ctx: CallContext, call: CallRecord, outcome: AnsweringOutcome): Promise<void> {
@@ -56,6 +57,7 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
     // Sign the URL as it goes on the wire: URL escapes what the given URL left raw
     // (' space |), and the service checks the signature against the target it received.
     target = new URL(target).href;
+    const body = method === "POST" ? new URLSearchParams(params).toString() : undefined;
     ctx.webhooks.inFlight++;
     let res: Awaited<ReturnType<typeof send>>;
     try {
@@ -64,11 +66,11 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
         timeoutMs: WEBHOOK_TIMEOUT_MS,
         closing: ctx.closing,
         headers: {
-          ...ctx.sign(target, signed),
-          "User-Agent": ctx.flavor === "twilio" ? "TwilioProxy/1.1" : "SignalWire-LaML/1.0",
+          ...ctx.sign({ url: target, params: signed, body: body ?? "" }),
+          "User-Agent": ctx.userAgent,
           ...(method === "POST" ? { "Content-Type": "application/x-www-form-urlencoded" } : {}),
         },
-        body: method === "POST" ? new URLSearchParams(params).toString() : undefined,
+        body,
       });
     } finally {
       ctx.webhooks.inFlight--;

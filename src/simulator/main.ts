@@ -1,7 +1,8 @@
 // `npm run simulator`: the carrier simulator on its own, for pointing a deployed
 // instance at it in a smoke test. Prints the variables that point the service here.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import "dotenv/config";
+import { FLAVORS } from "./flavors/index.js";
 import { startSimulator, type Flavor, type Outcome } from "./index.js";
 
 function fail(message: string): never {
@@ -40,11 +41,10 @@ function parseOutcomes(spec: string): Array<[string, Outcome]> {
 }
 
 const flavor = (process.env.SIMULATOR_FLAVOR ?? "twilio") as Flavor;
-if (flavor !== "twilio" && flavor !== "signalwire") fail("SIMULATOR_FLAVOR: expected twilio or signalwire");
+if (!Object.hasOwn(FLAVORS, flavor)) fail(`SIMULATOR_FLAVOR: expected ${Object.keys(FLAVORS).join(" or ")}`);
 const port = Number(process.env.SIMULATOR_PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail("SIMULATOR_PORT: expected a port number (0-65535)");
-const accountSid =
-  process.env.SIMULATOR_ACCOUNT_SID ?? (flavor === "twilio" ? `AC${randomBytes(16).toString("hex")}` : randomUUID());
+const accountSid = process.env.SIMULATOR_ACCOUNT_SID ?? FLAVORS[flavor].newAccountId();
 const authToken = process.env.SIMULATOR_AUTH_TOKEN ?? randomBytes(16).toString("hex");
 const signingKey = process.env.SIMULATOR_SIGNING_KEY;
 
@@ -59,18 +59,7 @@ const simulator = await startSimulator({
 });
 for (const [number, outcome] of parseOutcomes(process.env.SIMULATOR_OUTCOMES ?? "")) simulator.setOutcome(number, outcome);
 
-const env =
-  flavor === "twilio"
-    ? { CARRIER: "twilio", TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_NUMBER: "+15005550006", TWILIO_API_BASE_URL: simulator.url }
-    : {
-        CARRIER: "signalwire",
-        SIGNALWIRE_PROJECT: accountSid,
-        SIGNALWIRE_TOKEN: authToken,
-        ...(signingKey ? { SIGNALWIRE_SIGNING_KEY: signingKey } : {}),
-        SIGNALWIRE_SPACE: "example.signalwire.com",
-        SIGNALWIRE_NUMBER: "+15005550006",
-        SIGNALWIRE_API_BASE_URL: simulator.url,
-      };
+const env = FLAVORS[flavor].serviceEnv({ accountSid, authToken, signingKey }, simulator.url, "+15005550006");
 console.log(`${flavor} simulator listening on ${simulator.url}; point the service at it with:`);
 for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`);
 

@@ -1,4 +1,4 @@
-export type Flavor = "twilio" | "signalwire";
+export type { Flavor } from "./flavors/index.js";
 
 /** What the phone at a destination number does. Scripted per number; the default answers. */
 export type Outcome =
@@ -22,12 +22,8 @@ export type Outcome =
   | { kind: "api-timeout" } // the create-call API never answers
   | { kind: "api-malformed" }; // the create-call API answers an HTML error page
 
-/** Create-call errors exactly as the carrier reports them. */
-export const API_ERRORS = {
-  invalidNumber: { kind: "api-error", status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
-  authentication: { kind: "api-error", status: 401, code: 20003, message: "Authenticate" },
-  serverError: { kind: "api-error", status: 500, code: 20500, message: "An internal server error has occurred" },
-} as const satisfies Record<string, Outcome>;
+/** The outcomes in which the create-call API accepts the call and the phone plays it. */
+export type AnsweringOutcome = Extract<Outcome, { kind: "answer" | "voicemail" | "busy" | "no-answer" | "failed" }>;
 
 export interface CallEvent {
   status: string; // queued, initiated, ringing, in-progress, completed, busy, no-answer, failed

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { manualClock } from "../../src/otp/clock.js";
 import { startService, type RunningService } from "../../src/service.js";

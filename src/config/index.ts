@@ -1,0 +1,137 @@
+import { chooseCarrier, type CarrierName, type SignalWireSettings, type TwilioSettings } from "./carriers.js";
+import { ConfigError } from "./error.js";
+import { checkProductionPolicy } from "./production.js";
+import { envSchema, type Env } from "./schema.js";
+
+/**
+ * The environment, parsed once. Every other module receives the frozen Config
+ * and never reads process.env itself.
+ */
+
+export { ConfigError } from "./error.js";
+export { DEFAULT_BLOCKED_PREFIXES, ENV_VARIABLES } from "./schema.js";
+export type { SignalWireSettings, TwilioSettings } from "./carriers.js";
+
+export interface Config {
+  env: Env["NODE_ENV"];
+  production: boolean;
+  logLevel: Env["LOG_LEVEL"];
+  port: number;
+  host: string;
+  /** Where carriers reach us; undefined means http://localhost:<listening port>. */
+  publicBaseUrl?: string;
+  trustProxy: boolean;
+  /** When set, GET /metrics needs it as a Bearer token. */
+  metricsToken?: string;
+  /** Open an ngrok tunnel at startup and use its URL as the public base URL. */
+  ngrok?: { authtoken: string; domain?: string };
+  databaseUrl?: string;
+  dataDir: string;
+  carrier: {
+    name: CarrierName;
+    timeoutMs: number;
+    twilio?: TwilioSettings;
+    signalwire?: SignalWireSettings;
+  };
+  apiKeys: string[];
+  /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
+  secretKey?: string;
+  otp: { length: number; ttlSeconds: number; maxAttempts: number };
+  defaultCountry: string;
+  limits: Limits;
+  retentionHours: number;
+  destinations: { allowedCountries: string[]; blockedPrefixes: string[] };
+  voice: {
+    orgName: string;
+    language: string;
+    voice?: string;
+    gate: boolean;
+    machineDetection: boolean;
+  };
+}
+
+export interface Limits {
+  resendCooldownSeconds: number;
+  callsPerNumberPer10Min: number;
+  callsPerNumberPerDay: number;
+  callsPerPrefixPerHour: number;
+  callsPerIpPerHour: number;
+  callsPerDay: number;
+  requestsPerKeyPerMinute: number;
+  failedValidationsPerNumberPerDay: number;
+}
+
+export function loadConfig(source: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = issue.path.join(".");
+    const got = source[variable];
+    throw new ConfigError(
+      `${variable}: ${issue.message}${got === undefined ? "" : ` (got "${redact(variable, got)}")`}`,
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+
+  const carrier = chooseCarrier(e);
+  if (production) checkProductionPolicy(e, carrier.name);
+  const weakKey = e.API_KEYS.find((k) => k.length < 16);
+  if (weakKey !== undefined) {
+    throw new ConfigError("API_KEYS: every key must be at least 16 characters (try: openssl rand -hex 32)");
+  }
+
+  return deepFreeze({
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
+    ngrok: e.NGROK_AUTHTOKEN ? { authtoken: e.NGROK_AUTHTOKEN, domain: e.NGROK_DOMAIN } : undefined,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    carrier: { name: carrier.name, timeoutMs: e.CARRIER_TIMEOUT_MS, twilio: carrier.twilio, signalwire: carrier.signalwire },
+    apiKeys: e.API_KEYS,
+    secretKey: e.SECRET_KEY,
+    otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
+    defaultCountry: e.DEFAULT_COUNTRY,
+    limits: {
+      resendCooldownSeconds: e.RESEND_COOLDOWN_SECONDS,
+      callsPerNumberPer10Min: e.CALLS_PER_NUMBER_PER_10_MIN,
+      callsPerNumberPerDay: e.CALLS_PER_NUMBER_PER_DAY,
+      callsPerPrefixPerHour: e.CALLS_PER_PREFIX_PER_HOUR,
+      callsPerIpPerHour: e.CALLS_PER_IP_PER_HOUR,
+      callsPerDay: e.CALLS_PER_DAY,
+      requestsPerKeyPerMinute: e.REQUESTS_PER_KEY_PER_MINUTE,
+      failedValidationsPerNumberPerDay: e.FAILED_VALIDATIONS_PER_NUMBER_PER_DAY,
+    },
+    retentionHours: e.RETENTION_HOURS,
+    destinations: {
+      allowedCountries: e.ALLOWED_COUNTRIES.map((c) => c.toUpperCase()),
+      blockedPrefixes: e.BLOCKED_PREFIXES,
+    },
+    voice: {
+      orgName: e.ORG_NAME,
+      language: e.LANGUAGE,
+      voice: e.VOICE,
+      gate: e.VOICE_GATE,
+      machineDetection: e.ANSWERING_MACHINE_DETECTION,
+    },
+  });
+}
+
+/** A refused value is echoed to help, unless the variable may hold a secret. */
+function redact(variable: string, value: string): string {
+  return /TOKEN|SECRET|KEY|PASSWORD|DATABASE_URL/.test(variable) ? "…" : value;
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { LANGUAGES, resolveLanguage } from "../voice/phrases.js";
+
+/**
+ * Every environment variable the service reads, with its type, range and default.
+ * Only loadConfig parses it: every other module receives the frozen Config.
+ */
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const csv = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** A comma-separated list whose default applies when the variable is unset (an empty value means an empty list). */
+const csvOr = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+
+/**
+ * NANP ranges that bill the caller or reach no person's line: 900 and 976 premium
+ * services, 5XX personal-communication and machine-to-machine codes, 88X/8XX toll-free
+ * are refused by type. Outside NANP, libphonenumber's types catch premium and shared cost.
+ */
+// prettier-ignore
+export const DEFAULT_BLOCKED_PREFIXES = ["+1900", "+1976", "+1500", "+1521", "+1522", "+1523", "+1524", "+1525", "+1526", "+1527", "+1528", "+1529", "+1533", "+1544", "+1566", "+1577", "+1588"];
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_BASE_URL: optional(url),
+  TRUST_PROXY: bool.default(false),
+  METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  NGROK_AUTHTOKEN: optional(z.string().min(1)),
+  NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
+  DATABASE_URL: optional(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+  ),
+  DATA_DIR: z.string().min(1).default("./data"),
+
+  CARRIER: optional(z.enum(["twilio", "signalwire", "simulator"])),
+  CARRIER_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits")),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
+  TWILIO_NUMBER: optional(z.string().min(1)),
+  TWILIO_API_BASE_URL: optional(url),
+  // Read by the twilio SDK itself; here only to know that its own HTTP client is needed.
+  HTTP_PROXY: optional(z.string().min(1)),
+  TWILIO_CA_BUNDLE: optional(z.string().min(1)),
+  SIGNALWIRE_PROJECT: optional(z.string().min(1)),
+  SIGNALWIRE_TOKEN: optional(z.string().min(1)),
+  SIGNALWIRE_SPACE: optional(z.string().min(1)),
+  SIGNALWIRE_NUMBER: optional(z.string().min(1)),
+  SIGNALWIRE_SIGNING_KEY: optional(z.string().min(1)),
+  SIGNALWIRE_API_BASE_URL: optional(url),
+
+  API_KEYS: csv,
+  SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
+
+  OTP_LENGTH: int(4, 10).default(6),
+  OTP_TTL_SECONDS: int(30, 86_400).default(600),
+  OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+  DEFAULT_COUNTRY: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, "must be a two-letter country code such as US")
+    .transform((s) => s.toUpperCase())
+    .default("US"),
+
+  ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
+  LANGUAGE: z
+    .string()
+    .default("en")
+    .refine((l) => resolveLanguage(l) !== undefined, `must be one of ${LANGUAGES.join(", ")} (or a tag such as es-MX)`),
+  VOICE: optional(z.string().min(1)),
+  VOICE_GATE: bool.default(false),
+  ANSWERING_MACHINE_DETECTION: bool.default(true),
+
+  // Abuse and toll-fraud limits. Calls are counted from the challenges table, so they
+  // hold across every instance sharing the database.
+  RESEND_COOLDOWN_SECONDS: int(0, 3600).default(30),
+  // Ended challenges are deleted after this long. The daily limits count the last 24
+  // hours of challenges, so less would let them undercount.
+  RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24, "must be at least 24: the daily limits count the last 24 hours of calls")
+    .max(24 * 3650)
+    .default(24),
+  CALLS_PER_NUMBER_PER_10_MIN: int(1, 1000).default(3),
+  CALLS_PER_NUMBER_PER_DAY: int(1, 10_000).default(10),
+  CALLS_PER_PREFIX_PER_HOUR: int(1, 100_000).default(20),
+  CALLS_PER_IP_PER_HOUR: int(1, 100_000).default(10),
+  CALLS_PER_DAY: int(1, 10_000_000).default(1000),
+  REQUESTS_PER_KEY_PER_MINUTE: int(1, 1_000_000).default(1200),
+  FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: int(1, 1000).default(20),
+  ALLOWED_COUNTRIES: csvOr("US,CA").pipe(
+    z.array(z.string().regex(/^[A-Za-z]{2}$/, "must be two-letter ISO 3166 codes such as US,CA")).min(1, "name at least one country"),
+  ),
+  BLOCKED_PREFIXES: csvOr(DEFAULT_BLOCKED_PREFIXES.join(",")).pipe(z.array(z.string().regex(/^\+\d{1,14}$/, "must be E.164 prefixes such as +1900"))),
+});
+
+/** The environment after parsing: defaults applied, numbers coerced, lists split. */
+export type Env = z.infer<typeof envSchema>;
+
+/** Every variable the service reads (documented in .env.example and the README). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);

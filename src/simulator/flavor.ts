@@ -1,0 +1,93 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { CallRecord } from "./types.js";
+
+/**
+ * The seam between the simulator and the carrier it plays. The HTTP server and the
+ * Simulator object know nothing of a carrier's paths, field names, error shapes or
+ * signatures: each flavor says them here, so a carrier is one file in flavors/ and
+ * one line in flavors/index.ts. The call player (call.ts) takes its User-Agent and
+ * signatures from here, but still sends Twilio's webhook parameters as a form and
+ * plays Twilio's voice XML, which every carrier played so far speaks.
+ */
+
+/** The account the simulator plays, as the service is configured with it. */
+export interface Account {
+  /** Twilio: the Account SID (AC…); SignalWire: the project id. */
+  accountSid: string;
+  /** The API password: Twilio auth token or SignalWire API token. */
+  authToken: string;
+  /** SignalWire's webhook signing key; the token when unset. Twilio always signs with the auth token. */
+  signingKey?: string;
+}
+
+/** An error answer of the carrier's REST API, before the flavor shapes its body. */
+export interface ApiFailure {
+  status: number;
+  code: number;
+  message: string;
+}
+
+/** What a create-call request asks for, whatever the carrier calls its fields. */
+export interface CallRequest {
+  to: string;
+  from: string;
+  url: string;
+  method: string;
+  statusCallback?: string;
+  statusCallbackMethod: string;
+  statusCallbackEvents: string[];
+  machineDetection: boolean;
+}
+
+/**
+ * The REST operations the simulator serves, read from a request path; `account` is
+ * the account the path names, for carriers that put it there.
+ */
+export type ApiRoute = { op: "create-call"; account?: string } | { op: "fetch-call"; account?: string; sid: string };
+
+/** A webhook request as it goes on the wire, for signing. */
+export interface OutgoingWebhook {
+  url: string;
+  /** The POST parameters (none for GET: they are in the URL). */
+  params: Record<string, string>;
+  /** The body exactly as sent ("" for GET), for carriers that sign the bytes. */
+  body: string;
+}
+
+/** One carrier, playing one account. */
+export interface CarrierFlavor {
+  /** Which operation a path names, and the account it names; undefined for any other path. */
+  route(path: string): ApiRoute | undefined;
+  /** Whether the request's credentials are the account's (and the path names that account). */
+  authorized(headers: IncomingHttpHeaders, route: ApiRoute): boolean;
+  /** The create-call request's body, read as the carrier reads it, or the carrier's refusal. */
+  readCreateCall(body: string): { request: CallRequest } | { refused: ApiFailure };
+  /** A new call id in the carrier's format. */
+  newSid(): string;
+  /** The HTTP status of a successful create-call answer. */
+  createdStatus: number;
+  /** The call as the REST API shows it. */
+  resource(call: CallRecord): unknown;
+  /** An error as the REST API's body carries it. */
+  errorBody(failure: ApiFailure): unknown;
+  failures: {
+    notFound(path: string): ApiFailure;
+    unauthenticated: ApiFailure;
+    methodNotAllowed: ApiFailure;
+    /** The request could not be read at all (too large, cut off). */
+    badRequest(message: string): ApiFailure;
+  };
+  /** The User-Agent of the carrier's webhook requests. */
+  userAgent: string;
+  /** The signature headers the carrier sends with this webhook request. */
+  sign(webhook: OutgoingWebhook): Record<string, string>;
+}
+
+/** A carrier the simulator can play: the flavor for an account, and what `npm run simulator` needs. */
+export interface FlavorDefinition {
+  forAccount(account: Account): CarrierFlavor;
+  /** A fresh account id in the carrier's format. */
+  newAccountId(): string;
+  /** The service's variables that point it at this simulator, in the order printed. */
+  serviceEnv(account: Account, apiBaseUrl: string, from: string): Record<string, string>;
+}
