@@ -49,5 +49,6 @@ describe.skipIf(!hasPostgres)("npm run bench", () => {
       expect(stdout).toContain(`| ${row}`);
     }
     expect(stdout).toMatch(/machine: .+ cores/);
+    expect(stdout).toMatch(/^Targets, relative to the references measured in this run: \d of 5 met\.$/m);
   }, 160_000);
 });
