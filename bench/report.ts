@@ -44,7 +44,7 @@ export interface RequestAuthRun {
   reference?: { result: LoadResult; runs: LoadResult[] };
 }
 
-/** The service's figures. */
+/** One service's figures: the current tree's, or the --against revision's. */
 export interface ServiceRuns {
   pendingWithCode: number;
   /** Codes the simulated phones heard (all matched the stored ones). */
@@ -57,14 +57,16 @@ export interface ServiceRuns {
   rss: { idleMb: number; peakMb: number; atStart: ServiceMemory; afterGc: ServiceMemory };
 }
 
+/** The current service's figures at the top level; the --against revision's, if any, in `against`. */
 export interface Measurements extends ServiceRuns {
   machine: Machine;
   mode: "quick" | "full";
   seconds: number;
   warmupSeconds: number;
   logLevel: string;
-  /** result: the mean of runs, one just before and one just after the service's validation run. */
+  /** result: the mean of runs, one just before and one just after the services' validation runs. */
   reference: { result: LoadResult; runs: LoadResult[]; peakRssMb: number };
+  against?: ServiceRuns & { rev: string; sha: string; nodeFlags: string[] };
 }
 
 /**
@@ -177,13 +179,21 @@ function statuses(r: LoadResult): string {
   return parts.join(" · ") || "none";
 }
 
+/** "current / against" for one scenario: the ratios, and the against revision's own figures. */
+function versus(current: LoadResult, against: LoadResult | undefined): string {
+  if (!against) return "n/a";
+  return `req/s ${ratio(current.rps, against.rps)}, p99 ${ratio(current.p99, against.p99)} (against: ${int(against.rps)} req/s, p99 ${ms(against.p99)} ms)`;
+}
+
 /** The table, as markdown (readable in a terminal too). */
 export function table(m: Measurements): string {
   const ref = m.reference.result;
   const v = m.validate.result;
   const checks = new Map(targetChecks(m, ref).map((c) => [c.key, c]));
+  const a = m.against;
   const rows: string[][] = [];
-  const row = (cells: string[]) => rows.push(cells);
+  /** A row, with the "current / against" column when there is one. */
+  const row = (cells: string[], vsAgainst = "—") => rows.push(a ? [...cells, vsAgainst] : cells);
 
   const [rps, p99] = [checks.get("validate-rps")!, checks.get("validate-p99")!];
   row(
@@ -198,9 +208,10 @@ export function table(m: Measurements): string {
       `≥ ${TARGETS.validateRps}× reference req/s and p99 ≤ ${TARGETS.validateP99}× reference p99`,
       `${yes(rps.met && p99.met)} (req/s ${rps.met ? "met" : "not met"}, p99 ${p99.met ? "met" : "not met"})`,
     ],
+    versus(v, a?.validate.result),
   );
   row(["validation reference: bare Hono + postgres, one UPDATE … RETURNING (mean of a run before and one after)", String(ref.connections), int(ref.rps), ms(ref.p50), ms(ref.p99), statuses(ref), "1.00×", "—", "—"]);
-  for (const r of m.requestAuth) {
+  m.requestAuth.forEach((r, i) => {
     const carrier = r.delayMs ? `carrier accepts in ${r.delayMs} ms` : "instant carrier";
     const own = r.reference?.result;
     const check = checks.get(`request-auth-${r.delayMs}-${r.result.connections}`);
@@ -218,6 +229,7 @@ export function table(m: Measurements): string {
         check ? `≥ ${TARGETS.slowCarrierRps}× the request-auth reference's req/s` : "— (no target)",
         check ? `${yes(check.met)} (${own ? ratio(r.result.rps, own.rps) : "no reference"})` : "—",
       ],
+      versus(r.result, a?.requestAuth[i]?.result),
     );
     if (own) {
       row([
@@ -232,7 +244,7 @@ export function table(m: Measurements): string {
         "—",
       ]);
     }
-  }
+  });
   const w = m.wholeCalls;
   row(
     [
@@ -246,6 +258,7 @@ export function table(m: Measurements): string {
       "— (no target)",
       "—",
     ],
+    versus(w.result, a?.wholeCalls.result),
   );
   row(
     [
@@ -259,16 +272,22 @@ export function table(m: Measurements): string {
       `< ${TARGETS.peakRssMb} MB`,
       yes(checks.get("rss")!.met),
     ],
+    a ? `${ratio(m.rss.peakMb, a.rss.peakMb)} (against: ${Math.round(a.rss.peakMb)} MB)` : "—",
   );
   const head = ["scenario", "connections", "req/s", "p50 ms", "p99 ms", "responses", "service / reference", "target", "met?"];
+  if (a) head.push(`current / against ${a.sha.slice(0, 7)}`);
   return [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
-/** The targets one by one, met or not. */
+/** The targets one by one, met or not: for the current service, and for the --against revision if any. */
 function targetsText(m: Measurements): string {
   const list = (checks: TargetCheck[]) => checks.map((c) => `- ${c.met ? "met" : "**not met**"}: ${c.what} ${c.target}: ${c.got}`).join("\n");
   const current = targetChecks(m, m.reference.result);
-  const text = `Targets, relative to the references measured in this run: ${current.filter((c) => c.met).length} of ${current.length} met.\n\n${list(current)}`;
+  let text = `Targets, relative to the references measured in this run: ${current.filter((c) => c.met).length} of ${current.length} met.\n\n${list(current)}`;
+  if (m.against) {
+    const against = targetChecks(m.against, m.reference.result);
+    text += `\n\nThe same targets for the revision run with --against (${m.against.rev}, ${m.against.sha.slice(0, 7)}), against the same references: ${against.filter((c) => c.met).length} of ${against.length} met.\n\n${list(against)}`;
+  }
   return text;
 }
 
@@ -295,18 +314,32 @@ function serviceLines(r: ServiceRuns, prefix: string): string[] {
 }
 
 function details(m: Measurements): string {
+  const services = m.against ? "services' runs" : "service's run";
   const lines = [
-    `- validation reference: ${int(m.reference.result.requests)} requests; ${m.reference.runs.map((r, i) => `${int(r.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(m.reference.result, "reference")}`,
+    `- validation reference: ${int(m.reference.result.requests)} requests; ${m.reference.runs.map((r, i) => `${int(r.rps)} req/s ${i === 0 ? "just before" : "just after"} the ${services}`).join(", ")}.${cpuText(m.reference.result, "reference")}`,
   ];
   for (const r of m.requestAuth) {
     if (!r.reference) continue;
     lines.push(
       `- request-auth reference, carrier ${r.delayMs} ms, ${r.reference.result.connections} connections: ${int(r.reference.result.requests)} requests; ` +
-        `${r.reference.runs.map((x, i) => `${int(x.rps)} req/s ${i === 0 ? "just before" : "just after"} the service's run`).join(", ")}.${cpuText(r.reference.result, "reference")}`,
+        `${r.reference.runs.map((x, i) => `${int(x.rps)} req/s ${i === 0 ? "just before" : "just after"} the ${services}`).join(", ")}.${cpuText(r.reference.result, "reference")}`,
     );
   }
   lines.push(...serviceLines(m, ""));
+  if (m.against) {
+    const a = m.against;
+    lines.push(
+      `- against: revision ${a.rev} (${a.sha}), built from its own tree and started with \`node ${a.nodeFlags.join(" ")}\` (its Dockerfile's CMD); peak RSS ${Math.round(a.rss.peakMb)} MB (${Math.round(a.rss.idleMb)} MB just after start).`,
+      ...serviceLines(a, "against: "),
+    );
+  }
   return lines.join("\n");
+}
+
+/** How the run was started, for the reports. */
+function command(m: Measurements): string {
+  const opts = [m.mode === "quick" ? "--quick" : "", m.against ? `--against ${m.against.rev}` : ""].filter(Boolean);
+  return opts.length ? `\`npm run bench -- ${opts.join(" ")}\`` : "`npm run bench`";
 }
 
 export function printReport(m: Measurements): string {
@@ -314,7 +347,8 @@ export function printReport(m: Measurements): string {
   if (m.machine.busyBefore > 0.1) {
     console.warn(`warning: the CPUs were ${Math.round(m.machine.busyBefore * 100)} % busy before the run started: the figures may be low`);
   }
-  console.log(`\nvoice-otp benchmark (${m.mode}, ${m.seconds} s per scenario)`);
+  const against = m.against ? `, against ${m.against.rev} (${m.against.sha.slice(0, 7)})` : "";
+  console.log(`\nvoice-otp benchmark (${m.mode}, ${m.seconds} s per scenario${against})`);
   console.log(`machine: ${machineLine(m.machine)}\n`);
   console.log(t);
   console.log(`\n${targetsText(m)}`);
@@ -327,7 +361,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 /** bench/results.md in full, and the table between the README's markers. */
 export function writeReport(m: Measurements, t: string) {
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
-  const how = m.mode === "quick" ? "`npm run bench -- --quick`" : "`npm run bench`";
+  const how = command(m);
   writeFileSync(
     `${root}bench/results.md`,
     `# Benchmark results
@@ -354,7 +388,7 @@ ${details(m)}
 - With the slow carrier, the reference's \`/request-auth\` places the same calls (the same numbers, to the same simulator, with the same form fields and a kept-alive agent of 512 sockets): one \`INSERT\` of a row, the create-call request, one \`UPDATE\` noting the call's sid; its \`/call-status\` writes the status each \`ringing\` callback brings. No API key, number parsing, limit, code, sealing or signature. It runs just before and just after each of the service's two slow-carrier runs, with the same connections and duration (after a ${m.warmupSeconds || "no"}-second warm-up before the first), and its row is their mean. It is the floor the machine sets for that scenario, and the target is relative to it: at least ${TARGETS.slowCarrierRps} × its requests per second, at 64 and at 256 connections.
 - autocannon runs as a library in the benchmark's own process; the connections share one request sequence, so no two send the same body at once. req/s is responses / elapsed time, all statuses included.
 - The simulator is reached over plain HTTP. The service gives the \`twilio\` SDK's agent 512 sockets per host (its default of 20 would cap a process at 20 create-call requests in flight against the real, HTTPS, API).
-- Peak RSS (target under ${TARGETS.peakRssMb} MB) is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs (the reference's, after its request-auth and validation runs; it runs under tsx with Node's default heap sizes, so its figure is for scale only); the per-run figures in the details are sampled every 100 ms.
+${m.against ? `- With \`--against ${m.against.rev}\`, that revision (${m.against.sha}) is checked out in a worktree under \`bench/tmp/\` with this tree's \`node_modules\`, compiled with its own \`tsconfig.build.json\` into its own \`dist/\`, and started the same way (\`bench/service-process.mjs\`, the node flags of its own Dockerfile's CMD, the same environment) on a fresh database of its own, which its own migrations set up. It goes through every scenario right after or right before the current service (the order alternates from one scenario to the next), between the same reference runs; its validation mix is made the same way, from its own pending challenges unsealed with the same key. The last column gives current / against for each scenario.\n` : ""}- Peak RSS (target under ${TARGETS.peakRssMb} MB) is the service process's VmHWM from /proc at the end of the validate run, after all request-auth runs (the reference's, after its request-auth and validation runs; it runs under tsx with Node's default heap sizes, so its figure is for scale only); the per-run figures in the details are sampled every 100 ms.
 - CPU in cores: the user + system time /proc gives for the process under load, for every PostgreSQL process of the machine, for the simulator and for this process (autocannon), divided by the run's wall time. The machine has ${m.machine.cores} cores; when their sum comes near it, the figure is what the machine can do with the simulator and the load generator on it too, not the service's own ceiling.
 `,
   );
