@@ -46,7 +46,12 @@ export interface LoadOptions {
 export async function load(opts: LoadOptions): Promise<LoadResult> {
   let sampledPeak = 0;
   const sample = () => {
-    if (opts.watchPid !== undefined) sampledPeak = Math.max(sampledPeak, memoryOf(opts.watchPid).rssMb);
+    if (opts.watchPid === undefined) return;
+    try {
+      sampledPeak = Math.max(sampledPeak, memoryOf(opts.watchPid).rssMb);
+    } catch {
+      // The process has exited (the benchmark is being stopped): the run's error says why.
+    }
   };
   const sampler = setInterval(sample, 100);
   try {

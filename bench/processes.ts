@@ -25,10 +25,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export async function startChild(
   script: string,
   env: Record<string, string>,
-  opts: { nodeArgs?: string[]; stdout?: boolean; readyTimeoutMs?: number; plainNode?: boolean } = {},
+  opts: { nodeArgs?: string[]; args?: string[]; cwd?: string; stdout?: boolean; readyTimeoutMs?: number; plainNode?: boolean } = {},
 ): Promise<Child> {
-  const child: ChildProcess = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    cwd: root,
+  const child: ChildProcess = fork(fileURLToPath(new URL(script, import.meta.url)), opts.args ?? [], {
+    cwd: opts.cwd ?? root,
     // tsx's loader for the TypeScript children; the service runs compiled, as in production.
     execArgv: [...(opts.plainNode ? [] : ["--import", "tsx"]), ...(opts.nodeArgs ?? [])],
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: process.env.TMPDIR ?? "/tmp", ...env },

@@ -1,35 +1,52 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import postgres from "postgres";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
 import { load, meanOf, type CpuShare, type LoadResult } from "./load.js";
 import { cycle, numberPool } from "./numbers.js";
 import { cpuSecondsOf, memoryOf, postgresCpuSeconds, startChild, type Child } from "./processes.js";
-import { machineInfo, printReport, writeReport, type Measurements, type RequestAuthRun, type ServiceMemory } from "./report.js";
+import { build, checkOut, imageNodeFlags, removeCheckouts, stopCommands } from "./revisions.js";
+import {
+  machineInfo,
+  printReport,
+  writeReport,
+  type Measurements,
+  type RequestAuthRun,
+  type ServiceMemory,
+  type ServiceRuns,
+} from "./report.js";
 
 /**
  * `npm run bench -- --help` lists the options.
  *
  * The service (on PostgreSQL, placing calls through the Twilio SDK to the carrier
  * simulator) and a bare Hono + postgres reference each run in a child process and
- * are loaded with autocannon from this one. Prints the table and writes
- * bench/results.md and the README's Performance section.
+ * are loaded with autocannon from this one. With --against, a second service built
+ * from another revision runs beside it, on a database of its own, through the same
+ * scenarios. Prints the table and writes bench/results.md and the README's
+ * Performance section.
  */
 const argv = process.argv.slice(2);
 const USAGE = `npm run bench [-- options]
   --quick          a short run (1.5 s per scenario unless --duration says otherwise)
   --duration N     seconds per scenario (default 20)
+  --against REV    also build and run the service of git revision REV through the same
+                   scenarios, and compare the current one with it (current / against)
   --no-write       print the table only; leave bench/results.md and the README alone
   --profile        write CPU profiles of the service to bench/profiles/
   --log-level L    the service's LOG_LEVEL (default warn)`;
 const FLAGS = new Set(["--quick", "--no-write", "--profile", "--help", "-h"]);
-const OPTIONS = new Set(["--duration", "--log-level"]);
+const OPTIONS = new Set(["--duration", "--log-level", "--against"]);
 for (let i = 0; i < argv.length; i++) {
-  if (OPTIONS.has(argv[i]!)) i++;
-  else if (!FLAGS.has(argv[i]!)) {
+  if (OPTIONS.has(argv[i]!)) {
+    if (argv[++i] === undefined) {
+      console.error(`${argv[i - 1]} needs a value\n\n${USAGE}`);
+      process.exit(2);
+    }
+  } else if (!FLAGS.has(argv[i]!)) {
     console.error(`unknown option ${argv[i]}\n\n${USAGE}`);
     process.exit(2);
   }
@@ -50,21 +67,39 @@ const warmupSeconds = seconds >= 10 ? 3 : 0;
 // warn: the service's own work, not the cost of writing a JSON line per request to a pipe.
 const logLevel = option("log-level") ?? "warn";
 const profileDir = flag("profile") ? "bench/profiles" : undefined;
+const againstRev = option("against");
 const CARRIER_DELAY_MS = 300;
 const VALIDATE_CONNECTIONS = 64;
 
+const root = fileURLToPath(new URL("..", import.meta.url));
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const dbName = `voice_otp_bench_${randomBytes(4).toString("hex")}`;
-const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+const databases: string[] = [];
+const connections: postgres.Sql[] = [];
 const children: Child[] = [];
-let db: postgres.Sql | undefined;
 
-async function cleanUp() {
-  for (const c of children.reverse()) await c.stop().catch(() => {});
-  await db?.end({ timeout: 2 }).catch(() => {});
-  await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
-  await admin.end({ timeout: 2 });
+/** A fresh database on the server, dropped at the end. */
+async function newDatabase(): Promise<{ url: string; sql: postgres.Sql }> {
+  const name = `voice_otp_bench_${randomBytes(4).toString("hex")}`;
+  databases.push(name);
+  await admin.unsafe(`create database ${name}`);
+  const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  connections.push(sql);
+  return { url, sql };
+}
+
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    stopCommands();
+    for (const c of children.reverse()) await c.stop().catch(() => {});
+    for (const sql of connections) await sql.end({ timeout: 2 }).catch(() => {});
+    for (const name of databases) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end({ timeout: 2 }).catch(() => {});
+    await removeCheckouts();
+  })();
+  return cleaning;
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
@@ -114,27 +149,6 @@ async function drain(url: string, route: string, sentSoFar: number) {
   }
 }
 
-/**
- * The service runs compiled, as `node dist/server.js` does in the Docker image: tsx's
- * loader would add its own memory and start-up work to every figure. Its own output
- * folder, so that tests building dist/ at the same time are not disturbed.
- */
-function buildService() {
-  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json", "--outDir", "bench/tmp/dist", "--declaration", "false"], {
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    stdio: "inherit",
-  });
-}
-
-/** The node flags of the Docker image's CMD (`node <flags> dist/server.js`): the service runs as it does there. */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(fileURLToPath(new URL("../Dockerfile", import.meta.url)), "utf8");
-  const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
-  const args = cmd ? (JSON.parse(cmd) as string[]) : [];
-  if (args[0] !== "node" || !args.at(-1)?.endsWith(".js")) throw new Error(`the Dockerfile's CMD is not \`node … script.js\`: ${cmd}`);
-  return args.slice(1, -1);
-}
-
 /** Runs a load and notes how many cores each part of the benchmark kept busy meanwhile. */
 async function withCpu(serverPid: number, simulatorPid: number, run: () => Promise<LoadResult>): Promise<LoadResult> {
   const before = { server: cpuSecondsOf(serverPid), postgres: postgresCpuSeconds(), simulator: cpuSecondsOf(simulatorPid), self: process.cpuUsage() };
@@ -151,11 +165,29 @@ async function withCpu(serverPid: number, simulatorPid: number, run: () => Promi
   return { ...result, cpu };
 }
 
+/** A service under load: the current tree's, or the --against revision's. */
+interface Service {
+  /** In profile names: "" for the current one, ".against-<sha>" for the other. */
+  suffix: string;
+  child: Child;
+  url: string;
+  pid: number;
+  dbUrl: string;
+  db: postgres.Sql;
+  /** Requests sent to it so far, per route: drain() waits until it has finished them. */
+  sent: { requestAuth: number; validate: number };
+  idleRssMb: number;
+  atStart: ServiceMemory;
+}
+
 async function main(): Promise<Measurements> {
-  buildService();
+  // The service runs compiled, as `node dist/server.js` does in the Docker image: tsx's
+  // loader would add its own memory and start-up work to every figure. Its own output
+  // folder, so that tests building dist/ at the same time are not disturbed.
+  const currentDist = join(root, "bench/tmp/dist");
+  const checkout = againstRev ? await checkOut(root, againstRev) : undefined;
+  await Promise.all([build(root, currentDist), ...(checkout ? [build(checkout.dir, join(checkout.dir, "dist"))] : [])]);
   const machine = await machineInfo(admin);
-  await admin.unsafe(`create database ${dbName}`);
-  db = postgres(dbUrl, { max: 1, onnotice: () => {} });
 
   const accountSid = `AC${randomBytes(16).toString("hex")}`;
   const authToken = randomBytes(16).toString("hex");
@@ -164,42 +196,80 @@ async function main(): Promise<Measurements> {
 
   const apiKey = randomBytes(24).toString("hex");
   const secretKey = randomBytes(32).toString("hex");
-  const port = await freePort();
-  const serviceEnv: Record<string, string> = {
-    NODE_ENV: "test",
-    LOG_LEVEL: logLevel,
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: dbUrl,
-    API_KEYS: apiKey,
-    SECRET_KEY: secretKey,
-    CARRIER: "twilio",
-    TWILIO_ACCOUNT_SID: accountSid,
-    TWILIO_AUTH_TOKEN: authToken,
-    TWILIO_NUMBER: "+15005550006",
-    TWILIO_API_BASE_URL: String(sim.ready.url),
-    ALLOWED_COUNTRIES: "US",
-    // Limits out of the way of the load (each at its schema's maximum), codes alive for the whole run.
-    OTP_TTL_SECONDS: "3600",
-    OTP_MAX_ATTEMPTS: "20",
-    RESEND_COOLDOWN_SECONDS: "0",
-    CALLS_PER_NUMBER_PER_10_MIN: "1000",
-    CALLS_PER_NUMBER_PER_DAY: "10000",
-    CALLS_PER_PREFIX_PER_HOUR: "100000",
-    CALLS_PER_IP_PER_HOUR: "100000",
-    CALLS_PER_DAY: "10000000",
-    REQUESTS_PER_KEY_PER_MINUTE: "1000000",
-    FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "1000",
-  };
-  const service = await startChild("./service-process.mjs", serviceEnv, { plainNode: true, nodeArgs: imageNodeFlags() });
-  children.push(service);
+  /** Starts a build's service on a fresh database of its own, which its own migrations set up. */
+  async function startService(suffix: string, dist: string, cwd: string, nodeFlags: string[]): Promise<Service> {
+    const { url: dbUrl, sql } = await newDatabase();
+    const port = await freePort();
+    const child = await startChild(
+      "./service-process.mjs",
+      {
+        NODE_ENV: "test",
+        LOG_LEVEL: logLevel,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        DATABASE_URL: dbUrl,
+        API_KEYS: apiKey,
+        SECRET_KEY: secretKey,
+        CARRIER: "twilio",
+        TWILIO_ACCOUNT_SID: accountSid,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_NUMBER: "+15005550006",
+        TWILIO_API_BASE_URL: String(sim.ready.url),
+        ALLOWED_COUNTRIES: "US",
+        // Limits out of the way of the load (each at its schema's maximum), codes alive for the whole run.
+        OTP_TTL_SECONDS: "3600",
+        OTP_MAX_ATTEMPTS: "20",
+        RESEND_COOLDOWN_SECONDS: "0",
+        CALLS_PER_NUMBER_PER_10_MIN: "1000",
+        CALLS_PER_NUMBER_PER_DAY: "10000",
+        CALLS_PER_PREFIX_PER_HOUR: "100000",
+        CALLS_PER_IP_PER_HOUR: "100000",
+        CALLS_PER_DAY: "10000000",
+        REQUESTS_PER_KEY_PER_MINUTE: "1000000",
+        FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "1000",
+      },
+      { plainNode: true, nodeArgs: nodeFlags, args: [dist], cwd },
+    );
+    children.push(child);
+    const pid = Number(child.ready.pid);
+    return {
+      suffix,
+      child,
+      url: String(child.ready.url),
+      pid,
+      dbUrl,
+      db: sql,
+      sent: { requestAuth: 0, validate: 0 },
+      idleRssMb: memoryOf(pid).rssMb,
+      atStart: await child.call<ServiceMemory>("memory"),
+    };
+  }
+  const current = await startService("", currentDist, root, imageNodeFlags(root));
+  const againstFlags = checkout ? imageNodeFlags(checkout.dir) : [];
+  const against = checkout ? await startService(`.against-${checkout.sha.slice(0, 7)}`, join(checkout.dir, "dist"), checkout.dir, againstFlags) : undefined;
+  const services = against ? [current, against] : [current];
+  /**
+   * Runs a scenario on each service in turn, the order swapped from one scenario to the
+   * next so that neither always runs first (the machine's speed drifts); results in the
+   * order of `services`.
+   */
+  let scenarioCount = 0;
+  async function eachService<T>(run: (s: Service) => Promise<T>): Promise<T[]> {
+    const order = scenarioCount++ % 2 ? [...services].reverse() : services;
+    const out = new Map<Service, T>();
+    for (const s of order) out.set(s, await run(s));
+    return services.map((s) => out.get(s)!);
+  }
+
+  // The references use the current service's database.
+  const db = current.db;
   await db.unsafe(`create table reference_calls (
     id bigserial primary key, number text not null, status text not null, call_sid text, call_status text,
     created_at timestamptz not null default now())`);
   await db.unsafe(`create index on reference_calls (number, created_at)`);
   const reference = await startChild("./reference-process.ts", {
-    DATABASE_URL: dbUrl,
+    DATABASE_URL: current.dbUrl,
     POOL_SIZE: "10",
     SIM_URL: String(sim.ready.url),
     SIM_ACCOUNT_SID: accountSid,
@@ -207,9 +277,6 @@ async function main(): Promise<Measurements> {
   });
   children.push(reference);
   const referencePid = Number(reference.ready.pid);
-  const servicePid = Number(service.ready.pid);
-  const idleRssMb = memoryOf(servicePid).rssMb;
-  const atStart = await service.call<ServiceMemory>("memory");
   const headers = { authorization: `Bearer ${apiKey}` };
   if (profileDir) mkdirSync(profileDir, { recursive: true });
 
@@ -227,23 +294,22 @@ async function main(): Promise<Measurements> {
   await sim.call("outcome", { numbers: ringingInstant, outcome: RING_THROUGH_THE_RUN });
   await sim.call("outcome", { numbers: ringingSlow, outcome: { ...RING_THROUGH_THE_RUN, apiDelayMs: CARRIER_DELAY_MS } });
 
-  async function measure(name: string, run: () => Promise<LoadResult>) {
-    if (profileDir) await service.call("profileStart");
-    const result = await withCpu(servicePid, sim.pid, run);
-    if (profileDir) await service.call("profileStop", { file: `${process.cwd()}/${profileDir}/${name}.cpuprofile` });
+  async function measure(s: Service, name: string, run: () => Promise<LoadResult>) {
+    if (profileDir) await s.child.call("profileStart");
+    const result = await withCpu(s.pid, sim.pid, run);
+    if (profileDir) await s.child.call("profileStop", { file: `${root}${profileDir}/${name}${s.suffix}.cpuprofile` });
     return result;
   }
 
-  const sent = { requestAuth: 0, validate: 0 };
-  async function requestAuthRun(name: string, numbers: string[], delayMs: number, connections: number): Promise<RequestAuthRun> {
+  async function requestAuthRun(s: Service, name: string, numbers: string[], delayMs: number, connections: number): Promise<RequestAuthRun> {
     const before = await sim.call<{ calls: number; webhooks: number; webhookErrors: number }>("stats");
     const bodies = cycle(numbers.map((number) => JSON.stringify({ number })));
-    const result = await measure(name, () =>
-      load({ url: service.ready.url as string, path: "/request-auth", connections, seconds, headers, nextBody: bodies, watchPid: servicePid }),
+    const result = await measure(s, name, () =>
+      load({ url: s.url, path: "/request-auth", connections, seconds, headers, nextBody: bodies, watchPid: s.pid }),
     );
-    sent.requestAuth += result.sent;
-    await drain(service.ready.url as string, "/request-auth", sent.requestAuth);
-    const memory = await service.call<ServiceMemory>("memory");
+    s.sent.requestAuth += result.sent;
+    await drain(s.url, "/request-auth", s.sent.requestAuth);
+    const memory = await s.child.call<ServiceMemory>("memory");
     // Webhooks of answered calls go on after the load stops; the next run starts without them.
     const { open } = await sim.call<{ open: number }>("idle", { timeoutMs: 60_000 });
     const after = await sim.call<{ calls: number; webhooks: number; webhookErrors: number; sampleError?: string }>("stats");
@@ -259,16 +325,16 @@ async function main(): Promise<Measurements> {
     };
   }
 
-  // First whole calls, answered and played through: they warm the service up and leave the
+  // First whole calls, answered and played through: they warm the services up and leave the
   // pending challenges (and the codes their phones heard) that validate-auth checks.
-  const wholeCalls = await requestAuthRun("request-auth-whole-calls", answered, 0, 64);
+  const wholeCalls = await eachService((s) => requestAuthRun(s, "request-auth-whole-calls", answered, 0, 64));
   // A fresh database has no statistics until autovacuum's first ANALYZE (up to a minute
   // later), and statements planned blind keep scanning more rows as the table fills
   // (the issue function took 3x longer). A deployment's tables have statistics; so does
   // the reference's table before its run.
-  await db.unsafe("analyze");
+  for (const s of services) await s.db.unsafe("analyze");
   // With the slow carrier, the reference places the same calls just before and just after
-  // the service's run: the floor the machine sets for a route that waits 300 ms on a carrier
+  // the services' runs: the floor the machine sets for a route that waits 300 ms on a carrier
   // while the simulator, PostgreSQL and autocannon share its cores.
   const referenceCalls = async (connections: number, s: number) => {
     const bodies = cycle(ringingSlow.map((number) => JSON.stringify({ number })));
@@ -281,99 +347,123 @@ async function main(): Promise<Measurements> {
     return result;
   };
   if (warmupSeconds) await referenceCalls(64, warmupSeconds);
-  const requestAuth: RequestAuthRun[] = [];
+  const requestAuth: RequestAuthRun[][] = services.map(() => []);
   for (const [delayMs, numbers] of [[0, ringingInstant], [CARRIER_DELAY_MS, ringingSlow]] as const) {
     for (const connections of [64, 256]) {
       const before = delayMs ? await referenceCalls(connections, seconds) : undefined;
-      const run = await requestAuthRun(`request-auth-${delayMs}ms-${connections}`, numbers, delayMs, connections);
+      const runs = await eachService((s) => requestAuthRun(s, `request-auth-${delayMs}ms-${connections}`, numbers, delayMs, connections));
       if (before) {
-        const runs = [before, await referenceCalls(connections, seconds)];
-        run.reference = { result: meanOf(runs), runs };
+        const refRuns = [before, await referenceCalls(connections, seconds)];
+        // The reference brackets every service's run: each is compared with it.
+        for (const run of runs) run.reference = { result: meanOf(refRuns), runs: refRuns };
       }
-      requestAuth.push(run);
+      runs.forEach((run, i) => requestAuth[i]!.push(run));
     }
   }
 
   // The validation mix, from every challenge left pending: the whole calls' codes as their phones
   // heard them, the ringing ones' unsealed with the service's key (the phone never heard those).
+  // Both revisions share the challenges table's schema and get the same key, so the current
+  // tree's unsealing reads either's rows; a row it cannot unseal falls back on the code heard.
   const heard = new Map(await sim.call<Array<[string, string]>>("codes"));
   const keys = deriveCodeKeys(secretKey);
-  const pending = await db<{ id: string; number: string; code_sealed: string }[]>`
-    select id, number, code_sealed from challenges where status = 'pending' and code_sealed is not null order by number`;
-  let misheard = 0;
-  let checkedByEar = 0;
-  const withCode = pending.flatMap((p) => {
-    const code = unsealCode(keys, p.id, p.code_sealed);
-    if (heard.has(p.id)) checkedByEar++;
-    if (heard.has(p.id) && heard.get(p.id) !== code) misheard++;
-    return code ? [{ number: p.number, code }] : [];
-  });
-  if (misheard) throw new Error(`${misheard} phones heard another code than the one stored: the benchmark's setup is wrong`);
-  if (withCode.length < 2) throw new Error(`only ${withCode.length} pending challenges: too few to validate`);
-  const rightBodies = withCode.filter((_, i) => i % 2 === 0).map((c) => JSON.stringify({ number: c.number, auth_code: c.code }));
-  const wrongBodies = withCode
-    .filter((_, i) => i % 2 === 1)
-    .map((c) => JSON.stringify({ number: c.number, auth_code: c.code.slice(0, -1) + ((Number(c.code.at(-1)) + 1) % 10) }));
-  const nobodyBodies = unknown.map((number) => JSON.stringify({ number, auth_code: "123456" }));
-  // Of every 10 requests: 5 right codes (each approves once; the second time round there is
-  // nothing pending), 3 wrong codes (until a challenge's 20 guesses are spent), 2 numbers never
-  // called. Service and reference each get the same sequence from its start. The warm-up
-  // sends no right code, so that every right code is still unused when the measured run starts.
-  const mixOf = (warmup = false) => {
-    const [right, wrong, nobody] = [cycle(rightBodies), cycle(wrongBodies), cycle(nobodyBodies)];
-    const r = warmup ? nobody : right;
-    const pattern = cycle([r, wrong, r, nobody, r, wrong, r, nobody, r, wrong]);
-    return () => pattern()();
-  };
+  async function validationMix(s: Service) {
+    const pending = await s.db<{ id: string; number: string; code_sealed: string }[]>`
+      select id, number, code_sealed from challenges where status = 'pending' and code_sealed is not null order by number`;
+    let misheard = 0;
+    let checkedByEar = 0;
+    const withCode = pending.flatMap((p) => {
+      const unsealed = unsealCode(keys, p.id, p.code_sealed);
+      const code = unsealed ?? heard.get(p.id);
+      if (heard.has(p.id)) checkedByEar++;
+      if (unsealed && heard.has(p.id) && heard.get(p.id) !== unsealed) misheard++;
+      return code ? [{ number: p.number, code }] : [];
+    });
+    if (misheard) throw new Error(`${misheard} phones heard another code than the one stored: the benchmark's setup is wrong`);
+    if (withCode.length < 2) throw new Error(`only ${withCode.length} pending challenges: too few to validate`);
+    const rightBodies = withCode.filter((_, i) => i % 2 === 0).map((c) => JSON.stringify({ number: c.number, auth_code: c.code }));
+    const wrongBodies = withCode
+      .filter((_, i) => i % 2 === 1)
+      .map((c) => JSON.stringify({ number: c.number, auth_code: c.code.slice(0, -1) + ((Number(c.code.at(-1)) + 1) % 10) }));
+    const nobodyBodies = unknown.map((number) => JSON.stringify({ number, auth_code: "123456" }));
+    // Of every 10 requests: 5 right codes (each approves once; the second time round there is
+    // nothing pending), 3 wrong codes (until a challenge's 20 guesses are spent), 2 numbers never
+    // called. Service and reference each get the same sequence from its start. The warm-up
+    // sends no right code, so that every right code is still unused when the measured run starts.
+    const mixOf = (warmup = false) => {
+      const [right, wrong, nobody] = [cycle(rightBodies), cycle(wrongBodies), cycle(nobodyBodies)];
+      const r = warmup ? nobody : right;
+      const pattern = cycle([r, wrong, r, nobody, r, wrong, r, nobody, r, wrong]);
+      return () => pattern()();
+    };
+    return { mixOf, pendingWithCode: withCode.length, heardCodes: checkedByEar };
+  }
+  const mixes = new Map<Service, Awaited<ReturnType<typeof validationMix>>>();
+  for (const s of services) mixes.set(s, await validationMix(s));
 
-  // The reference works on a copy of the same rows, taken before validation changes them.
+  // The reference works on a copy of the current service's rows, taken before validation changes them.
   await db.unsafe(`create table reference_challenges (like challenges including all)`);
   await db.unsafe(`insert into reference_challenges select * from challenges`);
   await db.unsafe(`analyze challenges; analyze reference_challenges`);
+  for (const s of services) if (s !== current) await s.db.unsafe("analyze challenges");
 
   const validateLoad = (url: string, nextBody: () => string, s: number, watchPid?: number) =>
     load({ url, path: "/validate-auth", connections: VALIDATE_CONNECTIONS, seconds: s, headers, nextBody, watchPid });
-  const validateService = async (mix: () => string, s: number, watchPid?: number) => {
-    const result = await validateLoad(service.ready.url as string, mix, s, watchPid);
-    sent.validate += result.sent;
-    await drain(service.ready.url as string, "/validate-auth", sent.validate);
+  const validateService = async (s: Service, mix: () => string, duration: number, watchPid?: number) => {
+    const result = await validateLoad(s.url, mix, duration, watchPid);
+    s.sent.validate += result.sent;
+    await drain(s.url, "/validate-auth", s.sent.validate);
     return result;
   };
-  // The reference runs just before and just after the service's validation run, and the
+  // The reference runs just before and just after the services' validation runs, and a
   // service is compared with the mean of the two: the machine's speed drifts (autovacuum,
   // checkpoints, the host), and a reference measured on one side only made the same build
   // read anywhere from 0.41 to 0.66 of it.
+  const referenceMix = mixes.get(current)!.mixOf;
   const referenceRun = () =>
-    withCpu(referencePid, sim.pid, () => validateLoad(reference.ready.url as string, mixOf(), seconds, referencePid));
-  if (warmupSeconds) await validateLoad(reference.ready.url as string, mixOf(true), warmupSeconds);
+    withCpu(referencePid, sim.pid, () => validateLoad(reference.ready.url as string, referenceMix(), seconds, referencePid));
+  if (warmupSeconds) await validateLoad(reference.ready.url as string, referenceMix(true), warmupSeconds);
   const referenceBefore = await referenceRun();
 
-  if (warmupSeconds) await validateService(mixOf(true), warmupSeconds);
-  const reasonsBefore = await counters(service.ready.url as string, "voice_otp_validations_total");
-  const validate = await measure("validate-auth", () => validateService(mixOf(), seconds, servicePid));
-  const validateMemory = await service.call<ServiceMemory>("memory");
-  const reasonsAfter = await counters(service.ready.url as string, "voice_otp_validations_total");
-  const reasons: Record<string, number> = {};
-  for (const [k, v] of reasonsAfter) if (v - (reasonsBefore.get(k) ?? 0) > 0) reasons[k] = v - (reasonsBefore.get(k) ?? 0);
-  const peakRssMb = memoryOf(servicePid).peakMb;
-  const afterGc = await service.call<ServiceMemory>("memory", { gc: true });
+  const validations = await eachService(async (s) => {
+    const { mixOf } = mixes.get(s)!;
+    if (warmupSeconds) await validateService(s, mixOf(true), warmupSeconds);
+    const reasonsBefore = await counters(s.url, "voice_otp_validations_total");
+    const result = await measure(s, "validate-auth", () => validateService(s, mixOf(), seconds, s.pid));
+    const memory = await s.child.call<ServiceMemory>("memory");
+    const reasonsAfter = await counters(s.url, "voice_otp_validations_total");
+    const reasons: Record<string, number> = {};
+    for (const [k, v] of reasonsAfter) if (v - (reasonsBefore.get(k) ?? 0) > 0) reasons[k] = v - (reasonsBefore.get(k) ?? 0);
+    // Peak RSS over the service's whole life: every request-auth run and this one.
+    const peakMb = memoryOf(s.pid).peakMb;
+    const afterGc = await s.child.call<ServiceMemory>("memory", { gc: true });
+    return { validate: { result, reasons, memory }, peakMb, afterGc };
+  });
 
   const referenceAfter = await referenceRun();
   const referencePeakMb = memoryOf(referencePid).peakMb;
 
+  const runsOf = (i: number): ServiceRuns => {
+    const s = services[i]!;
+    const v = validations[i]!;
+    return {
+      pendingWithCode: mixes.get(s)!.pendingWithCode,
+      heardCodes: mixes.get(s)!.heardCodes,
+      validate: v.validate,
+      requestAuth: requestAuth[i]!,
+      wholeCalls: wholeCalls[i]!,
+      rss: { idleMb: s.idleRssMb, peakMb: v.peakMb, atStart: s.atStart, afterGc: v.afterGc },
+    };
+  };
   return {
     machine,
     mode: quick ? "quick" : "full",
     seconds,
     warmupSeconds,
     logLevel,
-    pendingWithCode: withCode.length,
-    heardCodes: checkedByEar,
-    validate: { result: validate, reasons, memory: validateMemory },
+    ...runsOf(0),
     reference: { result: meanOf([referenceBefore, referenceAfter]), runs: [referenceBefore, referenceAfter], peakRssMb: referencePeakMb },
-    requestAuth,
-    wholeCalls,
-    rss: { idleMb: idleRssMb, peakMb: peakRssMb, atStart, afterGc },
+    against: checkout ? { rev: checkout.rev, sha: checkout.sha, nodeFlags: againstFlags, ...runsOf(1) } : undefined,
   };
 }
 

@@ -1,14 +1,20 @@
-// The service under load, in its own process, from the build (bench/tmp/dist) and
+// The service under load, in its own process, from a build (the folder given as the
+// first argument: bench/tmp/dist, or the dist/ of a revision run with --against) and
 // without tsx: what `node dist/server.js` runs in the Docker image, configured from
 // the environment. Plain JavaScript so that no loader adds to its memory.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { setFlagsFromString } from "node:v8";
+import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { serveParent } from "./serve-parent.mjs";
 
-const { loadConfig } = await import("./tmp/dist/config/index.js");
-const { startService } = await import("./tmp/dist/service.js");
+const dist = process.argv[2];
+if (!dist) throw new Error("usage: service-process.mjs <dist folder>");
+// The configuration module moved into a folder; an --against revision may predate that.
+const configModule = existsSync(`${dist}/config/index.js`) ? `${dist}/config/index.js` : `${dist}/config.js`;
+const { loadConfig } = await import(pathToFileURL(configModule).href);
+const { startService } = await import(pathToFileURL(`${dist}/service.js`).href);
 const service = await startService({ config: loadConfig(process.env) });
 
 // CPU profiles of single scenarios (`npm run bench -- --profile`), taken in this process.

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { postgresAvailable } from "./helpers/databases.js";
@@ -49,5 +50,19 @@ describe.skipIf(!hasPostgres)("npm run bench", () => {
       expect(stdout).toContain(`| ${row}`);
     }
     expect(stdout).toMatch(/machine: .+ cores/);
+    expect(stdout).toMatch(/^Targets, relative to the references measured in this run: \d of 5 met\.$/m);
   }, 160_000);
+
+  it("with --against, runs that revision's service too and compares the two", async () => {
+    // HEAD: a revision every checkout has; two builds and every scenario twice.
+    const { code, stdout, stderr } = await runBench(["--quick", "--duration", "1", "--no-write", "--against", "HEAD"], 280_000);
+    expect(stderr).not.toMatch(/benchmark failed/);
+    expect(code).toBe(0);
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).slice(0, 7);
+    expect(stdout).toMatch(new RegExp(`^\\| scenario \\|.* \\| met\\? \\| current / against ${sha} \\|$`, "m"));
+    expect(stdout).toMatch(/^\| validate-auth, mix of right\/wrong\/unknown \|.* \| req\/s \d+\.\d\d×, p99 \d+\.\d\d× \(against: /m);
+    // Its worktree is gone, and so is git's record of it.
+    expect(readdirSync(`${root}bench/tmp`).filter((f) => f.startsWith("against-"))).toEqual([]);
+    expect(execFileSync("git", ["worktree", "list"], { cwd: root, encoding: "utf8" })).not.toContain("bench/tmp/against-");
+  }, 300_000);
 });
