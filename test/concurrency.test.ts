@@ -5,7 +5,7 @@ import { openDatabase, type Database } from "../src/db/open.js";
 import type { ChallengeDeps } from "../src/otp/challenges.js";
 import { issueChallenge } from "../src/otp/issue.js";
 import { checkCode } from "../src/otp/check-code.js";
-import { manualClock } from "../src/otp/clock.js";
+import { manualClock } from "./helpers/clock.js";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
 import { loadConfig } from "../src/config/index.js";
 import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";

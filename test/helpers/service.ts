@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
-import { manualClock } from "../../src/otp/clock.js";
+import { manualClock } from "./clock.js";
 import { startService, type RunningService } from "../../src/service.js";
 import type { TunnelOpener } from "../../src/tunnel.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
