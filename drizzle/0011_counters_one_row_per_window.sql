@@ -14,5 +14,4 @@ WITH "sharded" AS (DELETE FROM "rate_windows" RETURNING "bucket", "window_start"
 INSERT INTO "rate_windows" ("bucket", "window_start", "shard", "hits")
 SELECT "bucket", "window_start", 0, sum("hits") FROM "sharded" GROUP BY "bucket", "window_start";--> statement-breakpoint
 ALTER TABLE "rate_windows" DROP COLUMN "shard";--> statement-breakpoint
-ALTER TABLE "rate_windows" DROP COLUMN "granted";--> statement-breakpoint
 ALTER TABLE "rate_windows" ADD CONSTRAINT "rate_windows_bucket_window_start_pk" PRIMARY KEY("bucket","window_start");

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../src/db/open.js";
-import type { ChallengeDeps } from "../src/otp/challenges.js";
+import type { ChallengeDeps } from "../src/otp/deps.js";
 import { issueChallenge } from "../src/otp/issue.js";
 import { checkCode } from "../src/otp/check-code.js";
 import { manualClock } from "./helpers/clock.js";

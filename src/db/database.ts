@@ -4,6 +4,16 @@ import type { SQL } from "drizzle-orm";
 /** Runs one statement and returns its rows, whatever the driver. */
 export type Rows = <T = Record<string, unknown>>(query: SQL) => Promise<T[]>;
 
+/**
+ * A transaction's statements. The first goes to the server together with BEGIN, and
+ * `commitWith` sends the last together with COMMIT: a lock the transaction takes is
+ * then held for the server's work alone, not for round trips to a busy client.
+ */
+export type Transaction = Rows & {
+  /** Runs the transaction's last statement and commits (or, if it fails, rolls back). */
+  commitWith<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+};
+
 export interface Database {
   readonly kind: "pglite" | "postgres";
   /** One statement on its own (it commits by itself). */
@@ -14,7 +24,7 @@ export interface Database {
    * lost) rolls it back and runs it again; a few such failures in a row end in
    * DatabaseBusyError, answered 503 with Retry-After: contention is never a verdict.
    */
-  transaction<T>(fn: (tx: Rows) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Resolves when the database answers within timeoutMs, rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

@@ -37,7 +37,12 @@ export async function openPglite(opts: OpenOptions): Promise<Database> {
   return {
     kind: "pglite",
     rows: rowsOf(db),
-    transaction: (fn) => db.transaction((tx) => fn(rowsOf(tx))),
+    // One connection: nothing to gain by sending COMMIT with the last statement.
+    transaction: (fn) =>
+      db.transaction((tx) => {
+        const rows = rowsOf(tx);
+        return fn(Object.assign(rows, { commitWith: rows }));
+      }),
     ping: (timeoutMs) => withTimeout(instance.query("select 1").then(() => undefined), timeoutMs, "database did not answer"),
     close: async () => {
       if (!opts.pglite) await instance.close();

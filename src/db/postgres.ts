@@ -38,10 +38,22 @@ export async function openPostgres(url: string, opts: OpenOptions): Promise<Data
     // postgres.js would send on its closed socket and throw outside any promise.
     async transaction(fn) {
       const conn = await client.reserve();
+      // Queued, not awaited: it leaves in one write with the first statement.
+      const begun = conn.unsafe("begin").then(() => undefined);
+      begun.catch(() => {});
+      let committed = false;
+      const tx = Object.assign(<T>(query: SQL) => run<T>(conn, query), {
+        async commitWith<T>(query: SQL) {
+          committed = true;
+          // A failed statement aborts the transaction, and COMMIT then rolls it back.
+          const [rows] = await Promise.all([run<T>(conn, query), conn.unsafe("commit")]);
+          return rows;
+        },
+      });
       try {
-        await conn.unsafe("begin");
-        const result = await fn((query) => run(conn, query));
-        await conn.unsafe("commit");
+        const result = await fn(tx);
+        await begun;
+        if (!committed) await conn.unsafe("commit");
         conn.release();
         return result;
       } catch (err) {

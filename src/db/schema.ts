@@ -65,6 +65,8 @@ export const rateWindows = pgTable(
     bucket: text("bucket").notNull(),
     windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
     hits: integer("hits").notNull(),
+    /** The units the last statement to touch the row took: what it may grant its requests. */
+    granted: integer("granted").notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.windowStart] })],
 );

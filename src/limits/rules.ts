@@ -7,12 +7,13 @@ import type { Limits } from "../config/index.js";
  * `limit` set to the rule's name and Retry-After set to when a slot frees.
  *
  * A call limit counts with one query (`count`), and refuses when the count has
- * reached `max`; only then does `freesAt` say when a slot frees. src/otp/issue.ts
- * runs them in table order, inside the issuing transaction, under the locks of the
- * number's prefix and the end-user address (every number limit is also a prefix
- * limit's subject, so the prefix lock covers it); the deployment's spend cap last,
- * under a lock of its own, since it also takes its unit. Adding a limit is one row
- * here, its counting query, and its test.
+ * reached `max` (hasReached); only then does `freesAt` say when a slot frees.
+ * src/otp/issue.ts runs them in table order, inside the issuing transaction, under the
+ * locks of the number's prefix and the end-user address (every number limit is also a
+ * prefix limit's subject, so the prefix lock covers it). The deployment's spend cap is
+ * a budget instead: its unit is taken in the statement that creates the challenge,
+ * under its hour row's lock. Adding a limit is one row here, its counting query, and
+ * its test.
  */
 
 export type Counted = "number" | "number prefix" | "end-user address" | "API key" | "deployment";
@@ -36,6 +37,14 @@ export interface CallSubject {
   /** The end user's address, when the backend passed one. */
   clientIp: string | null;
   now: Date;
+}
+
+/** A budget taken one unit per call, in the statement that creates the challenge. */
+export interface SpendLimit extends LimitRule {
+  /** Takes one unit, or fails (isSpent) when the budget has none left. */
+  take(s: CallSubject, l: Limits): SQL;
+  /** When a unit frees, read once the budget is spent. */
+  freesAt(s: CallSubject, l: Limits): SQL;
 }
 
 export interface CallLimit extends LimitRule {
@@ -102,22 +111,32 @@ export const FAILED_VALIDATIONS: CallLimit = {
 };
 
 /** A number's wrong guesses over the last 24 hours, on all its challenges (or all but one). */
-export const failedGuesses = (number: SQL | string, now: Date, exceptId?: SQL) => sql`(
+export const failedGuesses = (number: SQL | string, now: Date | SQL, exceptId?: SQL) => sql`(
   select coalesce(sum(failures), 0) from challenges
-  where number = ${number} ${exceptId ? sql`and id <> ${exceptId}` : sql``} and failures > 0 and created_at > ${ts(now)} - interval '1 day')`;
+  where number = ${number} ${exceptId ? sql`and id <> ${exceptId}` : sql``} and failures > 0
+    and created_at > ${now instanceof Date ? ts(now) : now} - interval '1 day')`;
 
 /**
  * The spend cap: every call of the deployment over 24 hours, counted by the hour in
  * call_counts (adding up 24 rows costs the same however many calls there were).
  */
-export const CALLS_PER_DAY: CallLimit = {
+export const CALLS_PER_DAY: SpendLimit = {
   name: "calls_per_day",
   counts: "deployment",
   window: "24 hours (by the hour)",
   variable: "CALLS_PER_DAY",
   max: (l) => l.callsPerDay,
   message: (l) => `limit reached: at most ${l.callsPerDay} calls by this service in 24 hours`,
-  count: (s) => sql`(select coalesce(sum(calls), 0) from call_counts where hour > ${ts(hourOf(s.now))} - interval '1 day')`,
+  // The hour's row is locked by the upsert and read as the last holder left it; the hours
+  // before it no longer change. So concurrent takers queue on that row, and the count they
+  // compare with max is exact. With no unit left, `calls` would be null, which the column
+  // refuses: the statement fails and its transaction rolls back (isSpent tells).
+  take: (s, l) => {
+    const earlier = sql`(select coalesce(sum(calls), 0) from call_counts where hour > ${ts(hourOf(s.now))} - interval '1 day' and hour < ${ts(hourOf(s.now))})`;
+    return sql`
+      insert into call_counts (hour, calls) values (${ts(hourOf(s.now))}, case when ${earlier} < ${l.callsPerDay} then 1 end)
+      on conflict (hour) do update set calls = case when ${earlier} + call_counts.calls < ${l.callsPerDay} then call_counts.calls + 1 end`;
+  },
   // Full until enough of the oldest hours leave the window.
   freesAt: (s, l) => sql`(
     select hour + interval '1 day' from (
@@ -126,9 +145,17 @@ export const CALLS_PER_DAY: CallLimit = {
     where total - older < ${l.callsPerDay} order by hour limit 1)`,
 };
 
+/** The error of a take() that found the budget spent (postgres.js names the table table_name, PGlite table). */
+export const isSpent = (err: unknown): boolean => {
+  for (let e = err as { code?: string; table_name?: string; table?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === "23502") return (e.table_name ?? e.table) === "call_counts";
+  }
+  return false;
+};
+
 export const hourOf = (d: Date) => new Date(Math.floor(d.getTime() / 3_600_000) * 3_600_000);
 
-/** The call limits, in the order they are checked. */
+/** The limits counted before a call is issued, in the order they are checked. */
 export const CALL_LIMITS: readonly CallLimit[] = [
   RESEND_COOLDOWN,
   FAILED_VALIDATIONS,
@@ -168,7 +195,6 @@ export const CALL_LIMITS: readonly CallLimit[] = [
     message: (l) => `limit reached: at most ${l.callsPerIpPerHour} calls for this client_ip in an hour`,
     ...callWindow(sql`client_ip`, (s) => s.clientIp, () => 3600, (l) => l.callsPerIpPerHour),
   },
-  CALLS_PER_DAY,
 ];
 
 /** Requests per API key, counted in fixed one-minute windows (src/limits/request-rate.ts). */
@@ -182,7 +208,7 @@ export const REQUESTS_PER_KEY: LimitRule = {
 };
 
 /** Every limit: the README's table says the same (test/limits-table.test.ts). */
-export const LIMIT_RULES: readonly LimitRule[] = [...CALL_LIMITS, REQUESTS_PER_KEY];
+export const LIMIT_RULES: readonly LimitRule[] = [...CALL_LIMITS, CALLS_PER_DAY, REQUESTS_PER_KEY];
 
 /** Whether a rule's count has reached its max: the one comparison every limit makes. */
 export const hasReached = (rule: LimitRule, count: number, l: Limits) => count >= rule.max(l);

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { ChallengeDeps } from "./challenges.js";
+import type { ChallengeDeps } from "./deps.js";
 
 /** What the carrier reports of a challenge's call: the call it placed, and its progress. */
 
@@ -18,54 +18,59 @@ const PROGRESS: Record<CallStatus, number> = {
   failed: 4,
   canceled: 4,
 };
-const progress = (status: string | null) => (status !== null && status in PROGRESS ? PROGRESS[status as CallStatus] : -1);
+const progress = (status: string) => (Object.hasOwn(PROGRESS, status) ? PROGRESS[status as CallStatus] : -1);
 
 /** Orders statuses by how far along a call they are. */
 export const byProgress = (a: string, b: string) => progress(a) - progress(b);
+
+/** The same ranking for the statement that moves a stored call forward: generated from PROGRESS. */
+const progressSql = sql.raw(
+  `(case challenges.call_status ${Object.entries(PROGRESS).map(([s, n]) => `when '${s}' then ${n}`).join(" ")} else -1 end)`,
+);
 
 /** A call that ends so was never answered: nobody heard the code. */
 const UNANSWERED = new Set<string>(["busy", "no-answer", "failed", "canceled"]);
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
-/** The carrier accepted the call: remember its id and the first event. */
+/** The carrier accepted the call: remember its id and the first event (one statement). */
 export async function recordCallPlaced(deps: ChallengeDeps, id: string, callSid: string, status: string): Promise<void> {
-  const at = deps.clock.now();
-  await deps.database.transaction(async (tx) => {
-    await tx(sql`update challenges set call_sid = ${callSid}, call_status = coalesce(call_status, ${status}) where id = ${id}`);
-    await tx(sql`
-      insert into call_events (challenge_id, call_sid, status, at) values (${id}, ${callSid}, ${status}, ${ts(at)})
-      on conflict do nothing`);
-  });
+  await deps.database.rows(sql`
+    with placed as (
+      update challenges set call_sid = ${callSid}, call_status = coalesce(call_status, ${status}) where id = ${id} returning id)
+    insert into call_events (challenge_id, call_sid, status, at)
+    select id, ${callSid}, ${status}, ${ts(deps.clock.now())} from placed
+    on conflict do nothing`);
 }
 
 /**
- * Records a call progress event. Events only move the call forward, and only for the
- * call placed for this challenge: a replayed or late event (ringing after completed)
- * changes nothing. A call that was never answered ends its challenge, since nobody
- * heard the code.
+ * Records a call progress event, in one statement. Events only move the call forward,
+ * and only for the call placed for this challenge: a replayed or late event (ringing
+ * after completed) changes nothing. A call that was never answered ends its challenge,
+ * since nobody heard the code.
  */
 export async function recordCallEvent(
   deps: ChallengeDeps,
   event: { challengeId: string; callSid: string; status: CallStatus; answeredBy?: string },
 ): Promise<{ recorded: boolean }> {
-  const at = deps.clock.now();
-  const recorded = await deps.database.transaction(async (tx) => {
-    const [c] = await tx<{ status: string; call_sid: string | null; call_status: string | null }>(sql`
-      select status, call_sid, call_status from challenges where id = ${event.challengeId} for update`);
-    if (!c || (c.call_sid !== null && c.call_sid !== event.callSid) || progress(c.call_status) >= progress(event.status)) return false;
-    const ends = UNANSWERED.has(event.status) && c.status === "pending";
-    await tx(sql`
+  const at = ts(deps.clock.now());
+  const ends = UNANSWERED.has(event.status);
+  const rows = await deps.database.rows(sql`
+    with moved as (
       update challenges set call_status = ${event.status}, call_sid = ${event.callSid},
              answered_by = coalesce(${event.answeredBy ?? null}, answered_by)
-             ${ends ? sql`, status = 'failed', failure_code = ${`call-${event.status}`}, code_mac = null, code_sealed = null, ended_at = ${ts(at)}` : sql``}
-      where id = ${event.challengeId}`);
-    const inserted = await tx(sql`
-      insert into call_events (challenge_id, call_sid, status, at) values (${event.challengeId}, ${event.callSid}, ${event.status}, ${ts(at)})
-      on conflict do nothing returning id`);
-    return inserted.length > 0;
-  });
-  return { recorded };
+             ${ends ? sql`, status = case when status = 'pending' then 'failed' else status end,
+                 failure_code = case when status = 'pending' then ${`call-${event.status}`} else failure_code end,
+                 code_mac = case when status = 'pending' then null else code_mac end,
+                 code_sealed = case when status = 'pending' then null else code_sealed end,
+                 ended_at = case when status = 'pending' then ${at} else ended_at end` : sql``}
+      where id = ${event.challengeId} and (call_sid is null or call_sid = ${event.callSid}) and ${progressSql} < ${progress(event.status)}
+      returning id)
+    insert into call_events (challenge_id, call_sid, status, at)
+    select id, ${event.callSid}, ${event.status}, ${at} from moved
+    on conflict do nothing
+    returning id`);
+  return { recorded: rows.length > 0 };
 }
 
 /** The carrier refused or could not be reached: the challenge ends and its code is wiped. */

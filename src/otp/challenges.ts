@@ -1,9 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "../db/open.js";
-import type { Limits } from "../config/index.js";
 import { byProgress } from "./call-events.js";
-import type { Clock } from "./clock.js";
-import { unsealCode, type CodeKeys } from "./codes.js";
+import { unsealCode } from "./codes.js";
+import type { ChallengeDeps } from "./deps.js";
 import { isExpired } from "./rules.js";
 
 /**
@@ -12,20 +10,6 @@ import { isExpired } from "./rules.js";
  */
 
 export type ChallengeStatus = "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts";
-
-export interface OtpSettings {
-  length: number;
-  ttlSeconds: number;
-  maxAttempts: number;
-}
-
-export interface ChallengeDeps {
-  database: Database;
-  keys: CodeKeys;
-  clock: Clock;
-  otp: OtpSettings;
-  limits: Limits;
-}
 
 export interface SpeakableChallenge {
   id: string;

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
-import type { Rows } from "../db/open.js";
-import { CALL_LIMITS, hasReached, hourOf, limitRefusal, numberPrefix, type CallLimit, type CallSubject, type LimitRefusal } from "../limits/rules.js";
-import type { ChallengeDeps } from "./challenges.js";
+import type { Transaction } from "../db/open.js";
+import { CALL_LIMITS, CALLS_PER_DAY, hasReached, isSpent, limitRefusal, numberPrefix, type CallSubject, type LimitRefusal, type LimitRule } from "../limits/rules.js";
 import { generateCode, macCode, newChallengeId, newGateDigit, sealCode } from "./codes.js";
+import type { ChallengeDeps } from "./deps.js";
 import { carriedGuesses, isExpired } from "./rules.js";
 
 export type IssueResult =
@@ -24,91 +24,86 @@ export interface IssueInput {
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
-/** Rolls the issuing transaction back with the refusal it found (the spend cap's, after the insert). */
-class Refused extends Error {
-  constructor(readonly result: IssueResult) {
-    super("refused");
-  }
+interface Earlier {
+  id: string;
+  status: string;
+  attempts: number;
+  expires_at: string;
 }
 
 /**
  * Creates the pending challenge for a number, superseding the one it had, unless a
- * limit or the guessing budget refuses it. One transaction: lock, count, write.
+ * limit or the guessing budget refuses it. One transaction, two round trips:
  *
- * Locks are transaction-scoped advisory locks, always taken in one order: the number's
- * prefix (which covers the number), the end-user address, then the deployment's spend
- * cap. Requests that compete for a limit therefore count one after another on every
- * instance, and two transactions never wait for each other in a circle. The spend cap's
- * lock orders every call of the deployment, so it is taken last, just before commit.
+ * 1. transaction-scoped advisory locks on the number's prefix (which covers the
+ *    number), then on the end-user address: always in this order, so two requests
+ *    never wait for each other in a circle, and requests that compete for a limit
+ *    count one after another on every instance;
+ * 2. sent with them, the limits' counts and the number's open challenges, read in one
+ *    statement and judged here;
+ * 3. in one write: the superseded challenge ended, the new one inserted, a unit of the
+ *    spend cap taken, and COMMIT (a spent cap fails its statement: all rolls back).
  */
 export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Promise<IssueResult> {
   const { database, keys, clock, otp, limits } = deps;
   const now = clock.now();
   const subject: CallSubject = { number: input.number, prefix: numberPrefix(input.number), clientIp: input.clientIp ?? null, now };
-  try {
-    return await database.transaction(async (tx) => {
-      await tx(sql`select pg_advisory_xact_lock(hashtextextended(${`voice-otp:prefix:${subject.prefix}`}, 0))${
-        subject.clientIp === null ? sql`` : sql`, pg_advisory_xact_lock(hashtextextended(${`voice-otp:address:${subject.clientIp}`}, 0))`
-      }`);
-      const refusal = await firstRefusal(tx, CALL_LIMITS.filter((rule) => rule.counts !== "deployment"), deps, subject);
-      if (refusal) return refusal;
-
-      // Codes live a day at most (OTP_TTL_SECONDS), so an unexpired challenge is a day old at most.
-      const earlier = await tx<{ id: string; status: string; attempts: number; expires_at: Date | string }>(sql`
-        select id, status, attempts, expires_at from challenges
-        where number = ${input.number}
-          and (status = 'pending' or (status <> 'approved' and created_at > ${ts(now)} - interval '1 day'))`);
-      const carried = carriedGuesses(
-        earlier.map((c) => ({ ...c, expiresAt: new Date(c.expires_at) })),
-        otp.maxAttempts,
-        now,
-      );
-      if (carried.exhaustedUntil) return { kind: "attempts_exhausted" as const, lockedUntil: carried.exhaustedUntil };
-
-      for (const pending of earlier.filter((c) => c.status === "pending")) {
-        await tx(sql`
-          update challenges set status = ${isExpired(new Date(pending.expires_at), now) ? "expired" : "superseded"},
-                 code_mac = null, code_sealed = null, ended_at = ${ts(now)}
-          where id = ${pending.id}`);
-      }
-      const id = newChallengeId();
-      const code = generateCode(otp.length);
-      const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
-      await tx(sql`
-        insert into challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
-                                attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
-        values (${id}, ${input.number}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
-                ${sealCode(keys, id, code)}, ${input.language}, ${input.gate ? newGateDigit() : null}, ${carried.attempts},
-                ${otp.maxAttempts}, ${input.carrier}, ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
-
-      await tx(sql`select pg_advisory_xact_lock(hashtextextended('voice-otp:spend', 0))`);
-      const spent = await firstRefusal(tx, CALL_LIMITS.filter((rule) => rule.counts === "deployment"), deps, subject);
-      if (spent) throw new Refused(spent);
-      await tx(sql`
-        insert into call_counts (hour, calls) values (${ts(hourOf(now))}, 1)
-        on conflict (hour) do update set calls = call_counts.calls + 1`);
-      return { kind: "issued" as const, id, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, expiresAt };
+  const outcome = await database.transaction(async (tx): Promise<IssueResult> => {
+    const locked = tx(sql`select pg_advisory_xact_lock(hashtextextended(${`voice-otp:prefix:${subject.prefix}`}, 0))${
+      subject.clientIp === null ? sql`` : sql`, pg_advisory_xact_lock(hashtextextended(${`voice-otp:address:${subject.clientIp}`}, 0))`
+    }`);
+    const counted = CALL_LIMITS.flatMap((rule) => {
+      const count = rule.count(subject, limits);
+      return count ? [{ rule, count }] : [];
     });
-  } catch (err) {
-    if (err instanceof Refused) return err.result;
-    throw err;
-  }
+    // Codes live a day at most (OTP_TTL_SECONDS), so an unexpired challenge is a day old at most.
+    // Sent with the locks, in one write: the server runs it once they are held, and its
+    // snapshot then holds everything their previous holders committed.
+    const [, [row]] = await Promise.all([locked, tx<Record<string, unknown> & { earlier: string | Earlier[] }>(sql`
+      select ${sql.join([...counted.map((c, i) => sql`${c.count} as ${sql.identifier(`c${i}`)}`), sql``], sql`, `)}
+        coalesce((select json_agg(json_build_object('id', id, 'status', status, 'attempts', attempts, 'expires_at', expires_at))
+                  from challenges where number = ${input.number}
+                    and (status = 'pending' or (status <> 'approved' and created_at > ${ts(now)} - interval '1 day'))), '[]'::json) as earlier`)]);
+    const reached = counted.find((c, i) => hasReached(c.rule, Number(row![`c${i}`]), limits));
+    if (reached) return refusal(reached.rule, (await tx<{ at: string | null }>(sql`select ${reached.rule.freesAt(subject, limits)} as at`))[0]?.at, deps, now);
+
+    const earlier = (typeof row!.earlier === "string" ? JSON.parse(row!.earlier) : row!.earlier) as Earlier[];
+    const carried = carriedGuesses(earlier.map((c) => ({ ...c, expiresAt: new Date(c.expires_at) })), otp.maxAttempts, now);
+    if (carried.exhaustedUntil) return { kind: "attempts_exhausted", lockedUntil: carried.exhaustedUntil };
+
+    // The pending challenge ends before the new one is inserted (one pending per number).
+    const superseded = earlier
+      .filter((c) => c.status === "pending")
+      .map((c) =>
+        tx(sql`
+          update challenges set status = ${isExpired(new Date(c.expires_at), now) ? "expired" : "superseded"},
+                 code_mac = null, code_sealed = null, ended_at = ${ts(now)}
+          where id = ${c.id}`),
+      );
+    const id = newChallengeId();
+    const code = generateCode(otp.length);
+    const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
+    const inserted = tx(sql`
+      insert into challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
+                              attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
+      values (${id}, ${input.number}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
+              ${sealCode(keys, id, code)}, ${input.language}, ${input.gate ? newGateDigit() : null}, ${carried.attempts},
+              ${otp.maxAttempts}, ${input.carrier}, ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
+    // The spend cap's unit last, sent with COMMIT: its hour row is locked only while the
+    // server finishes. When no unit is left the statement fails, and everything rolls back.
+    await Promise.all([...superseded, inserted, tx.commitWith(CALLS_PER_DAY.take(subject, limits))]);
+    return { kind: "issued", id, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, expiresAt };
+  }).catch((err: unknown) => {
+    if (!isSpent(err)) throw err;
+    return "spent" as const;
+  });
+  if (outcome !== "spent") return outcome;
+  const [frees] = await database.rows<{ at: string | null }>(sql`select ${CALLS_PER_DAY.freesAt(subject, limits)} as at`);
+  return refusal(CALLS_PER_DAY, frees?.at, deps, now);
 }
 
-/** Counts every rule that applies in one statement; the first (in table order) that has reached its max refuses. */
-async function firstRefusal(tx: Rows, rules: readonly CallLimit[], deps: ChallengeDeps, s: CallSubject): Promise<IssueResult | null> {
-  const counted = rules.flatMap((rule) => {
-    const count = rule.count(s, deps.limits);
-    return count ? [{ rule, count }] : [];
-  });
-  if (counted.length === 0) return null;
-  const [row] = await tx<Record<string, string | number>>(
-    sql`select ${sql.join(counted.map((c, i) => sql`${c.count} as ${sql.identifier(`c${i}`)}`), sql`, `)}`,
-  );
-  const reached = counted.find((c, i) => hasReached(c.rule, Number(row![`c${i}`]), deps.limits));
-  if (!reached) return null;
-  const [frees] = await tx<{ at: Date | string | null }>(sql`select ${reached.rule.freesAt(s, deps.limits)} as at`);
+function refusal(rule: LimitRule, freesAt: string | Date | null | undefined, deps: ChallengeDeps, now: Date): IssueResult {
   // A refusal with nothing to age out cannot happen while counts only grow; an hour is a safe answer.
-  const at = frees?.at ? new Date(frees.at) : new Date(s.now.getTime() + 3600_000);
-  return { kind: "limited", ...limitRefusal(reached.rule, at, deps.limits, s.now) };
+  const at = freesAt ? new Date(freesAt) : new Date(now.getTime() + 3600_000);
+  return { kind: "limited", ...limitRefusal(rule, at, deps.limits, now) };
 }
