@@ -76,9 +76,12 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
 
   const carrier = chooseCarrier(e);
   if (production) checkProductionPolicy(e, carrier.name);
-  const weakKey = e.API_KEYS.find((k) => k.length < 16);
-  if (weakKey !== undefined) {
+  if (e.API_KEYS.some((k) => k.length < 16)) {
     throw new ConfigError("API_KEYS: every key must be at least 16 characters (try: openssl rand -hex 32)");
+  }
+  // What an Authorization: Bearer header can carry (RFC 6750's token68).
+  if (e.API_KEYS.some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
+    throw new ConfigError("API_KEYS: use letters, digits and ._~+/- only (try: openssl rand -hex 32)");
   }
 
   return deepFreeze({

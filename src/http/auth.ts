@@ -1,53 +1,49 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
-import type { AppDeps, AppEnv } from "../app.js";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { findKey } from "../keys/api-keys.js";
 import { countRequest } from "../limits/request-rate.js";
 import { REQUESTS_PER_KEY } from "../limits/rules.js";
-import { AppError } from "./errors.js";
-
-export interface KeyIdentity {
-  /** Recorded on each challenge: which key created it, never the key itself. */
-  name: string;
-  /** Requests this key may make per minute. */
-  perMinute: number;
-}
+import type { AppDeps, AppEnv } from "./env.js";
+import { AppError, errorBody } from "./errors.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
+/** A 401 in the service's error shape; bearerAuth adds WWW-Authenticate. */
+const refusal = (message: string) => () => Response.json(errorBody("unauthorized", message), { status: 401 });
+
 /**
- * Bearer keys from API_KEYS, compared as SHA-256 digests in constant time against
- * every configured key (timing tells neither a key's prefix nor its position), then
- * keys from the database (`npm run keys`), looked up by hash so a revocation holds
- * at once everywhere. Each key's requests are counted per minute.
+ * Bearer keys, through Hono's bearerAuth: keys from API_KEYS, compared as SHA-256
+ * digests in constant time against every configured key (timing tells neither a key's
+ * prefix nor its position), then keys from the database (`npm run keys`), looked up by
+ * hash so a revocation holds at once everywhere.
  *
  * With no API_KEYS the service runs open (development only; config refuses it in
- * production): a request without a key passes as "open", one with a key must
+ * production): a request without Authorization passes as "open", one with a key must
  * present a valid one.
  */
 export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const known = deps.config.apiKeys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
-  const open = known.length === 0;
-  return async (c, next) => {
-    const header = c.req.header("authorization");
-    const match = /^Bearer\s+(\S{1,256})\s*$/i.exec(header ?? "");
-    let found: { name: string; ratePerMinute: number | null } | null = null;
-    if (match) {
-      const given = digest(match[1]!);
+  const perMinute = (own: number | null) => own ?? deps.config.limits.requestsPerKeyPerMinute;
+  const check = bearerAuth({
+    realm: "voice-otp",
+    verifyToken: async (token: string, c: Context<AppEnv>) => {
+      const given = digest(token);
+      let found: { name: string; ratePerMinute: number | null } | null = null;
       for (const k of known) if (timingSafeEqual(given, k.digest)) found ??= { name: k.name, ratePerMinute: null };
-      found ??= await findKey(deps.database, match[1]!);
-    } else if (open && header === undefined) {
-      found = { name: "open", ratePerMinute: null };
-    }
-    if (!found) {
-      throw new AppError(
-        "unauthorized",
-        match ? "API key not recognised (or revoked)" : "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`",
-        undefined,
-        { "WWW-Authenticate": 'Bearer realm="voice-otp"' },
-      );
-    }
-    c.set("apiKey", { name: found.name, perMinute: found.ratePerMinute ?? deps.config.limits.requestsPerKeyPerMinute });
+      found ??= await findKey(deps.database, token);
+      if (found) c.set("apiKey", { name: found.name, perMinute: perMinute(found.ratePerMinute) });
+      return found !== null;
+    },
+    noAuthenticationHeader: { message: refusal("send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`") },
+    // A malformed header is a credential we cannot accept: 401, like a wrong key (RFC 6750 would allow 400).
+    invalidAuthenticationHeader: { message: refusal("send Authorization: Bearer <key>, the key alone after one space"), wwwAuthenticateHeader: 'Bearer realm="voice-otp"' },
+    invalidToken: { message: refusal("API key not recognised (or revoked)") },
+  });
+  if (known.length > 0) return check;
+  return async (c, next) => {
+    if (c.req.header("authorization") !== undefined) return check(c, next);
+    c.set("apiKey", { name: "open", perMinute: perMinute(null) });
     return next();
   };
 }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
 import { DatabaseBusyError, DatabaseUnavailableError } from "../db/database.js";
@@ -54,14 +55,44 @@ export function sendError(c: Context, err: AppError) {
   return c.json(errorBody(err.code, err.message, err.details), err.status);
 }
 
+/**
+ * The hook every declared route's validators report to (OpenAPIHono's defaultHook):
+ * a request that fails its schema is a 400 naming the first field at fault.
+ */
+export function validationHook(result: { success: boolean; error?: unknown }) {
+  if (result.success) return;
+  const issue = (result.error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues?.[0];
+  const field = issue?.path.map(String).join(".") ?? "";
+  const message = issue?.message ?? "the request is not valid";
+  throw new AppError("invalid_request", field ? `${field}: ${message}` : message, { field: field || undefined });
+}
+
+/** What Hono's own refusals (its validators' parsers, zod-openapi's media-type check) become in the catalogue. */
+const BY_STATUS: Partial<Record<number, AppError>> = {
+  400: new AppError("invalid_request", "the request is not valid"),
+  413: new AppError("payload_too_large", "request body is over 16 KB"),
+  415: new AppError("unsupported_media_type", "this route does not take a body of that Content-Type; /docs lists what it takes"),
+};
+
 /** Turns anything thrown into the JSON error shape; unexpected errors are logged whole and answered without internals. */
 export function handleError(logger: Logger) {
-  return (err: Error, c: Context) => {
+  return async (err: Error, c: Context) => {
     if (err instanceof AppError) return sendError(c, err);
+    if (err instanceof HTTPException) {
+      // bearerAuth's refusals already carry our error body and their WWW-Authenticate.
+      const res = err.getResponse();
+      if (res.headers.get("content-type")?.startsWith("application/json")) {
+        const challenge = res.headers.get("www-authenticate");
+        if (challenge) c.header("WWW-Authenticate", challenge);
+        return c.json(await res.json(), err.status);
+      }
+    }
+    if (err instanceof HTTPException && /^Malformed (JSON|FormData)/.test(err.message)) {
+      return sendError(c, new AppError("invalid_request", err.message.startsWith("Malformed JSON") ? "body is not valid JSON" : "body is not a valid form"));
+    }
     const status = (err as { status?: number }).status;
-    if (status === 413) return sendError(c, new AppError("payload_too_large", "request body is over 16 KB"));
     if (status && status >= 400 && status < 500) {
-      return c.json(errorBody("invalid_request", err.message || "bad request"), status as ContentfulStatusCode);
+      return sendError(c, BY_STATUS[status] ?? new AppError("invalid_request", err.message || "bad request"));
     }
     // A Host header such as "user@host" puts credentials in the request's URL, and the
     // Fetch Request refuses to be built from it once the body is read: a bad request.

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../app.js";
+import type { AppEnv } from "./env.js";
 
 /** A host name or IP literal with an optional port: what may stand between scheme and path. */
 const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

@@ -1,7 +1,6 @@
-import type { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppEnv } from "../../src/app.js";
-import { declarationsOf } from "../../src/http/openapi-route.js";
+import type { AppEnv } from "../../src/http/env.js";
 
 /** The served document, read loosely: the tests say what they expect of it. */
 export type Doc = Record<string, any>;
@@ -14,8 +13,8 @@ export interface RouteDef {
   responses: Record<string, { content?: Record<string, { schema: z.ZodType }>; headers?: z.ZodObject }>;
 }
 
-export function declaredRoutes(app: Hono<AppEnv>): RouteDef[] {
-  return declarationsOf(app) as unknown as RouteDef[];
+export function declaredRoutes(app: OpenAPIHono<AppEnv>): RouteDef[] {
+  return app.openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [d.route as unknown as RouteDef] : []));
 }
 
 /** The document's own JSON schema for a value ($refs inlined), as a zod validator: a second, independent check. */

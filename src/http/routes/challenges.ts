@@ -1,16 +1,16 @@
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../app.js";
+import type { AppDeps, AppEnv } from "../env.js";
 import { getChallenge } from "../../otp/challenges.js";
 import { errorResponses, keyRateLimitedExample } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { apiKeySecurity, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
+import { apiKeySecurity, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { challengeView, type ChallengeBody } from "../responses.js";
 import { challengeId } from "../schemas.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 23, 55, s)).toISOString();
 
-export const challengeRoute = declareRoute({
+export const challengeRoute = createRoute({
   method: "get",
   path: "/challenges/{id}",
   tags: ["Verification"],
@@ -18,7 +18,8 @@ export const challengeRoute = declareRoute({
   description: "Never the code. Any valid key can read any challenge. An id that is not one of the service's answers 404.",
   security: apiKeySecurity,
   request: {
-    params: z.object({ id: challengeId.meta({ param: { example: "ch_w_pghrJuwBSBg7x0NbcBpA" } }) }),
+    // Any text: an id that is not one of ours is answered 404, like an unknown one.
+    params: z.object({ id: z.string().meta({ param: { example: "ch_w_pghrJuwBSBg7x0NbcBpA" }, description: "A challenge id, as returned by /request-auth." }) }),
     headers: z.object({ "X-Request-Id": requestIdParam }),
   },
   responses: {
@@ -77,8 +78,8 @@ export const challengeRoute = declareRoute({
 });
 
 export function challengeRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
-  serveRoute(app, challengeRoute, async (c) => {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(challengeRoute, async (c) => {
     const id = c.req.param("id") ?? "";
     const view = challengeId.safeParse(id).success ? await getChallenge(deps.otp, id) : null;
     if (!view) throw new AppError("not_found", "no challenge with this id");

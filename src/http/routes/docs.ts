@@ -1,13 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../app.js";
+import type { AppDeps, AppEnv } from "../env.js";
 import { errorResponses } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { declareRoute, publicRoute, serveRoute, withRequestId } from "../openapi-route.js";
-import type { openapiDocument } from "../openapi.js";
+import { publicRoute, withRequestId } from "../openapi-route.js";
+import type { OpenAPIDocument } from "../openapi.js";
 
 /**
  * The API's own description: GET /openapi.json, and GET /docs, a Swagger UI page
@@ -61,7 +61,7 @@ const pagePolicy = (publicBaseUrl: string) =>
 let assetDir: string | undefined;
 const swaggerUiDir = () => (assetDir ??= dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json")));
 
-export const openapiJsonRoute = declareRoute({
+export const openapiJsonRoute = createRoute({
   method: "get",
   path: "/openapi.json",
   tags: ["Documentation"],
@@ -78,7 +78,7 @@ export const openapiJsonRoute = declareRoute({
   },
 });
 
-export const docsRoute = declareRoute({
+export const docsRoute = createRoute({
   method: "get",
   path: "/docs",
   tags: ["Documentation"],
@@ -95,13 +95,14 @@ export const docsRoute = declareRoute({
   },
 });
 
-export const docsAssetRoute = declareRoute({
+export const docsAssetRoute = createRoute({
   method: "get",
   path: "/docs/{file}",
   tags: ["Documentation"],
   summary: "The reference page's scripts, styles and icons",
   security: publicRoute,
-  request: { params: z.object({ file: assetName.meta({ param: { example: "swagger-ui.css" } }) }) },
+  // Any text: a file that is not one of the page's is answered 404.
+  request: { params: z.object({ file: z.string().meta({ param: { example: "swagger-ui.css" }, description: `One of ${assetName.options.join(", ")}.` }) }) },
   responses: {
     200: {
       description: "The file, from the swagger-ui-dist package (init.js is this service's).",
@@ -112,11 +113,11 @@ export const docsAssetRoute = declareRoute({
   },
 });
 
-export function docsRoutes(deps: AppDeps, document: ReturnType<typeof openapiDocument>) {
-  const app = new Hono<AppEnv>();
-  serveRoute(app, openapiJsonRoute, async (c) => c.json(await document(deps.publicBaseUrl()), 200));
-  serveRoute(app, docsRoute, (c) => c.html(PAGE, 200, { "Content-Security-Policy": pagePolicy(deps.publicBaseUrl()) }));
-  serveRoute(app, docsAssetRoute, async (c) => {
+export function docsRoutes(deps: AppDeps, document: (baseUrl: string) => Promise<OpenAPIDocument>) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(openapiJsonRoute, async (c) => c.json(await document(deps.publicBaseUrl()), 200));
+  app.openapi(docsRoute, (c) => c.html(PAGE, 200, { "Content-Security-Policy": pagePolicy(deps.publicBaseUrl()) }));
+  app.openapi(docsAssetRoute, async (c) => {
     const file = c.req.param("file") ?? "";
     if (!assetName.safeParse(file).success) throw new AppError("not_found", `no route for GET ${c.req.path}`);
     const cache = { "Cache-Control": "public, max-age=3600" };

@@ -1,11 +1,11 @@
-import { Hono } from "hono";
-import type { AppDeps, AppEnv } from "../../app.js";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { AppDeps, AppEnv } from "../env.js";
 import { errorResponses } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { declareRoute, jsonResponse, publicRoute, serveRoute } from "../openapi-route.js";
+import { jsonResponse, publicRoute } from "../openapi-route.js";
 import { healthBody, readyBody } from "../responses.js";
 
-export const healthRoute = declareRoute({
+export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
   tags: ["Operations"],
@@ -17,7 +17,7 @@ export const healthRoute = declareRoute({
   },
 });
 
-export const readyRoute = declareRoute({
+export const readyRoute = createRoute({
   method: "get",
   path: "/readyz",
   tags: ["Operations"],
@@ -34,9 +34,9 @@ export const readyRoute = declareRoute({
 });
 
 export function healthRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
-  serveRoute(app, healthRoute, (c) => c.json({ status: "ok" as const }, 200));
-  serveRoute(app, readyRoute, async (c) => {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readyRoute, async (c) => {
     if (deps.lifecycle.draining) {
       throw new AppError("shutting_down", "this instance is shutting down; the load balancer should use another");
     }

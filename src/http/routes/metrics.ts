@@ -1,14 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../app.js";
+import type { AppDeps, AppEnv } from "../env.js";
 import { errorResponses } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { declareRoute, serveRoute, withRequestId } from "../openapi-route.js";
+import { withRequestId } from "../openapi-route.js";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
-export const metricsRoute = declareRoute({
+export const metricsRoute = createRoute({
   method: "get",
   path: "/metrics",
   tags: ["Operations"],
@@ -33,9 +33,9 @@ export const metricsRoute = declareRoute({
 
 /** Prometheus scrape endpoint; with METRICS_TOKEN set, scrapers must send it as a Bearer token. */
 export function metricsRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   const token = deps.config.metricsToken ? digest(deps.config.metricsToken) : null;
-  serveRoute(app, metricsRoute, async (c) => {
+  app.openapi(metricsRoute, async (c) => {
     if (token) {
       const given = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
       if (!given || !timingSafeEqual(digest(given), token)) {

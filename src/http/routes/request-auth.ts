@@ -1,20 +1,20 @@
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../app.js";
+import type { AppDeps, AppEnv } from "../env.js";
 import { CarrierError } from "../../carriers/carrier.js";
 import { markFailed, recordCallPlaced } from "../../otp/call-events.js";
 import { issueChallenge } from "../../otp/issue.js";
 import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
-import { readBody } from "../body.js";
+import { sentBody } from "../body.js";
 import { errorResponses } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { apiKeySecurity, bodyOf, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
+import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { requestAuthCreated, type RequestAuthCreated } from "../responses.js";
 import { idempotencyKey, requestAuthBody } from "../schemas.js";
 
-export const requestAuthRoute = declareRoute({
+export const requestAuthRoute = createRoute({
   method: "post",
   path: "/request-auth",
   tags: ["Verification"],
@@ -69,9 +69,9 @@ export const requestAuthRoute = declareRoute({
 });
 
 export function requestAuthRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
-  serveRoute(app, requestAuthRoute, async (c) => {
-    const body = await readBody(c, requestAuthBody);
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(requestAuthRoute, async (c) => {
+    const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
     const parsed = parsePhone(body.number, deps.config.defaultCountry);
     if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
     const number = parsed.phone.e164;

@@ -1,16 +1,16 @@
-import { Hono } from "hono";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { AppDeps, AppEnv } from "../../app.js";
+import type { AppDeps, AppEnv } from "../env.js";
 import { checkCode, type CheckResult } from "../../otp/check-code.js";
 import { parsePhone } from "../../phone.js";
-import { readBody } from "../body.js";
+import { sentBody } from "../body.js";
 import { errorResponses, keyRateLimitedExample } from "../error-docs.js";
 import { AppError } from "../errors.js";
-import { apiKeySecurity, bodyOf, declareRoute, jsonResponse, requestIdParam, serveRoute } from "../openapi-route.js";
+import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { DENIED_MESSAGES, validateApproved, validateDenied } from "../responses.js";
 import { validateAuthBody } from "../schemas.js";
 
-export const validateAuthRoute = declareRoute({
+export const validateAuthRoute = createRoute({
   method: "post",
   path: "/validate-auth",
   tags: ["Verification"],
@@ -69,7 +69,7 @@ export const validateAuthRoute = declareRoute({
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 export function validateAuthRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   /**
    * A number in E.164 is looked up as it is: a challenge is stored only under a number
@@ -90,8 +90,8 @@ export function validateAuthRoutes(deps: AppDeps) {
     return checkCode(deps.otp, { number: parsed.phone.e164 }, guess);
   }
 
-  serveRoute(app, validateAuthRoute, async (c) => {
-    const body = await readBody(c, validateAuthBody);
+  app.openapi(validateAuthRoute, async (c) => {
+    const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
     const result = body.id !== undefined ? await checkCode(deps.otp, { id: body.id }, body.auth_code) : await checkByNumber(body.number!, body.auth_code);
     deps.metrics.validations.inc({ result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {

@@ -1,5 +1,6 @@
-import { Hono, type Context } from "hono";
-import type { AppDeps, AppEnv } from "../../app.js";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppDeps, AppEnv } from "../env.js";
 import { CALL_STATUSES, recordAnsweredBy, recordCallEvent, type CallStatus } from "../../otp/call-events.js";
 import { codeToSpeak } from "../../otp/challenges.js";
 import { resolveLanguage } from "../../voice/phrases.js";
@@ -7,7 +8,6 @@ import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unav
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
 import { readForm, type FormFields } from "../form.js";
-import { serveRoute } from "../openapi-route.js";
 import { publicRequestUrl } from "../public-url.js";
 import { challengeId } from "../schemas.js";
 import { callStatusRoute, voiceRoutes, webhookForm } from "./webhooks.openapi.js";
@@ -23,7 +23,7 @@ const GATE_TRIES = 3;
 
 /** The carrier's webhooks. Nothing here is answered before the signature checks out. */
 export function webhookRoutes(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   async function verified(c: Context<AppEnv>): Promise<Params> {
     let params: Params = {};
@@ -95,10 +95,10 @@ export function webhookRoutes(deps: AppDeps) {
     return xml(c, openingScript(settings, call, next(0, 1)));
   }
 
-  serveRoute(app, voiceRoutes.post, voice);
-  serveRoute(app, voiceRoutes.get, voice);
+  app.openapi(voiceRoutes.post, voice);
+  app.openapi(voiceRoutes.get, voice);
 
-  serveRoute(app, callStatusRoute, async (c) => {
+  app.openapi(callStatusRoute, async (c) => {
     const params = await verified(c);
     const id = c.req.query("c") ?? "";
     const status = first(params.CallStatus);

@@ -15,7 +15,8 @@ export class AnswerError extends Error {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+// Hono's requestId middleware echoes 1-128 of these; anything else is replaced with a UUID.
+const REQUEST_ID = /^[\w=-]{1,128}$/;
 /** What the HTTP parser does to a header value: optional whitespace around it is not part of it. */
 const ows = (v: string) => v.replace(/^[ \t]+|[ \t]+$/g, "");
 

@@ -86,7 +86,7 @@ export function authHeader(w: World): fc.Arbitrary<AuthChoice> {
     { weight: 8, arbitrary: fc.constant(one(`Bearer ${K}`, w.envOwner)) },
     {
       weight: 3,
-      arbitrary: fc.constantFrom(one(`bearer ${K}`, w.envOwner), one(`BEARER   ${K}`, w.envOwner), one(`Bearer\t${K}`, w.envOwner), one(`Bearer ${K}   `, w.envOwner)),
+      arbitrary: fc.constantFrom(one(`bearer ${K}`, w.envOwner), one(`BEARER   ${K}`, w.envOwner), one(`Bearer ${K}   `, w.envOwner)),
     },
     { weight: 2, arbitrary: fc.constant(one(`Bearer ${w.dbKey.key}`, w.dbKey.name)) },
     { weight: 1, arbitrary: fc.constant(one(`Bearer ${w.slowKey.key}`, w.slowKey.name)) },
@@ -103,6 +103,8 @@ export function authHeader(w: World): fc.Arbitrary<AuthChoice> {
         one(`Bearer ${K} ${K}`, null),
         one(`Token ${K}`, null),
         one(`Bearer${K}`, null),
+        // RFC 6750: one space between the scheme and the token, not a tab (Hono's bearerAuth).
+        one(`Bearer\t${K}`, null),
         one(`Bearer ${w.revokedKey}`, null),
         one(`Bearer ${"a".repeat(257)}`, null),
         one(`Bearer ${"x".repeat(8000)}`, null),
@@ -146,7 +148,7 @@ export interface CommonHeaders {
 
 export const common: fc.Arbitrary<CommonHeaders> = fc
   .record({
-    requestId: fc.option(fc.oneof(fc.constantFrom(...REQUEST_IDS), fc.stringMatching(/^[\w.:-]{1,40}$/), latin1(40)), { nil: undefined }),
+    requestId: fc.option(fc.oneof(fc.constantFrom(...REQUEST_IDS), fc.stringMatching(/^[\w.:=-]{1,40}$/), latin1(40)), { nil: undefined }),
     duplicateId: fc.boolean(),
     forwarded: fc.option(
       fc.record({

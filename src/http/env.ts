@@ -1,0 +1,42 @@
+import type { HttpBindings } from "@hono/node-server";
+import type { Logger } from "pino";
+import type { Carrier } from "../carriers/carrier.js";
+import type { Config } from "../config/index.js";
+import type { Database } from "../db/open.js";
+import type { RequestLog } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { ChallengeDeps } from "../otp/deps.js";
+import type { Clock } from "../otp/clock.js";
+import type { Lifecycle } from "./drain.js";
+
+/**
+ * What the HTTP layer is given and what a request carries, in a module of types only:
+ * every route and middleware imports it, and it imports none of them back.
+ */
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  database: Database;
+  carrier: Carrier;
+  clock: Clock;
+  logger: Logger;
+  /** Where carriers reach this instance; a function because the port may be known only after listen. */
+  publicBaseUrl: () => string;
+  /** Draining once shutdown begins: /readyz turns load balancers away, new work is refused, webhooks still served. */
+  lifecycle: Lifecycle;
+  otp: ChallengeDeps;
+  metrics: Metrics;
+}
+
+/** The API key a request was let in with. */
+export interface KeyIdentity {
+  /** Recorded on each challenge: which key created it, never the key itself. */
+  name: string;
+  /** Requests this key may make per minute. */
+  perMinute: number;
+}
+
+export type AppEnv = {
+  Bindings: HttpBindings;
+  Variables: { apiKey: KeyIdentity; log: RequestLog; requestId: string };
+};
