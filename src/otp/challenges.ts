@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/open.js";
 import type { Limits } from "../config/index.js";
-import { byProgress } from "./call-events.js";
+import { byProgress } from "./call-status.js";
 import type { Clock } from "./clock.js";
 import { unsealCode, type CodeKeys } from "./codes.js";
 import { isExpired } from "./rules.js";
