@@ -279,3 +279,22 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
     });
   });
 });
+
+describe("the carrier registry", () => {
+  it("is where CARRIER's choices, the variables, the signature headers and the error catalogue's carriers come from", async () => {
+    const { CARRIERS, CARRIER_NAMES, SIGNATURE_HEADERS } = await import("../src/carriers/registry.js");
+    const { envSchema } = await import("../src/config/schema.js");
+    const { errorBodySchema } = await import("../src/http/error-docs.js");
+    expect(CARRIER_NAMES).toEqual(["twilio", "signalwire", "telnyx"]);
+    for (const [name, plugin] of Object.entries(CARRIERS)) {
+      expect(plugin.name).toBe(name);
+      for (const variable of Object.keys(plugin.configSchema.shape)) expect(Object.keys(envSchema.shape)).toContain(variable);
+      for (const header of Object.keys(plugin.signatureHeaders)) expect(SIGNATURE_HEADERS).toContain(header);
+      for (const required of plugin.requiredVariables) expect(Object.keys(plugin.configSchema.shape)).toContain(required);
+    }
+    expect(envSchema.shape.CARRIER.safeParse("telnyx").success).toBe(true);
+    const carrierError = errorBodySchema("carrier_error").shape.error;
+    expect(carrierError.safeParse({ code: "carrier_error", message: "m", carrier: "telnyx", carrier_code: "10002", challenge_id: "ch_x" }).success).toBe(true);
+    expect(carrierError.safeParse({ code: "carrier_error", message: "m", carrier: "plivo", carrier_code: "1", challenge_id: "ch_x" }).success).toBe(false);
+  });
+});
