@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CarrierError, type Carrier, type PlaceCallRequest } from "../src/carriers/carrier.js";
+import { CarrierError, type Carrier, type PlaceCallRequest, type WebhookRequest } from "../src/carriers/carrier.js";
 import type { Flavor, Outcome, Simulator } from "../src/simulator/index.js";
-import { API_ERRORS } from "./helpers/api-errors.js";
+import { generateKeyPairSync } from "node:crypto";
+import { apiErrors } from "./helpers/api-errors.js";
 import {
   FROM,
   carrierFor,
@@ -20,7 +21,12 @@ const ADAPTERS: Array<{ flavor: Flavor; sdkHttpClient: boolean; label: string }>
   { flavor: "twilio", sdkHttpClient: false, label: "twilio" },
   { flavor: "twilio", sdkHttpClient: true, label: "twilio (the SDK's own HTTP client)" },
   { flavor: "signalwire", sdkHttpClient: true, label: "signalwire" },
+  { flavor: "telnyx", sdkHttpClient: true, label: "telnyx" },
 ];
+
+const SID: Record<Flavor, RegExp> = { twilio: /^CA[0-9a-f]{32}$/, signalwire: /^[0-9a-f-]{36}$/, telnyx: /^v3:[\w-]{40}$/ };
+/** The carrier's own code for a refused API key. */
+const AUTH_CODE: Record<Flavor, string> = { twilio: "20003", signalwire: "20003", telnyx: "10009" };
 
 /** What placeCall threw (it must throw a CarrierError). */
 async function refusal(carrier: Carrier, req: PlaceCallRequest): Promise<CarrierError> {
@@ -67,7 +73,7 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       const to = nextNumber();
       const placed = await carrier.placeCall(request(to, true));
       expect(placed.status).toBe("queued");
-      expect(placed.callSid).toMatch(flavor === "twilio" ? /^CA[0-9a-f]{32}$/ : /^[0-9a-f-]{36}$/);
+      expect(placed.callSid).toMatch(SID[flavor]);
       const call = await sim.waitForCall(placed.callSid);
       expect(call).toMatchObject({
         to,
@@ -90,25 +96,31 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
   });
 
   describe("errors from the API", () => {
-    it("wrong credentials: the SDK throws its own RestException 401 / 20003", async () => {
+    it(`wrong credentials: the SDK throws its own error, 401 / ${AUTH_CODE[flavor]}`, async () => {
       const err = (await sdkClient(account, sim.url, "wrong-token")
         .create({ to: nextNumber(), from: FROM, url: `${svc.url}/voice` })
         .catch((e: unknown) => e)) as Record<string, unknown>;
       expect(err).toBeInstanceOf(Error);
-      expect(err.constructor.name).toBe("RestException");
-      expect(err).toMatchObject({ status: 401, code: 20003, message: "Authenticate" });
+      if (flavor === "telnyx") {
+        expect(err.constructor.name).toBe("AuthenticationError");
+        expect(err).toMatchObject({ status: 401, error: { errors: [{ code: "10009", title: expect.any(String) }] } });
+      } else {
+        expect(err.constructor.name).toBe("RestException");
+        expect(err).toMatchObject({ status: 401, code: 20003, message: "Authenticate" });
+      }
     });
 
-    it("wrong credentials through the adapter: rejected, carrier code 20003, HTTP 401", async () => {
+    it(`wrong credentials through the adapter: rejected, carrier code ${AUTH_CODE[flavor]}, HTTP 401`, async () => {
       const wrong = carrierFor(account, sim.url, { authToken: "wrong-token", sdkHttpClient });
       const err = await refusal(wrong, request(nextNumber()));
-      expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: "20003", carrierStatus: 401 });
+      expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: AUTH_CODE[flavor], carrierStatus: 401 });
     });
 
+    const API_ERRORS = apiErrors(flavor);
     it.each([
-      ["an invalid number", API_ERRORS.invalidNumber, "21211", 400],
-      ["a server error", API_ERRORS.serverError, "20500", 500],
-      ["an authentication error", API_ERRORS.authentication, "20003", 401],
+      ["an invalid number", API_ERRORS.invalidNumber, String(API_ERRORS.invalidNumber.code), API_ERRORS.invalidNumber.status],
+      ["a server error", API_ERRORS.serverError, String(API_ERRORS.serverError.code), 500],
+      ["an authentication error", API_ERRORS.authentication, AUTH_CODE[flavor], 401],
     ])("%s: rejected with the carrier's own code and status", async (_, outcome, code, status) => {
       const before = sim.calls().length;
       const err = await refusal(carrier, request(withOutcome(outcome)));
@@ -123,8 +135,13 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       ["too long", "+1415555014299999", /415555014299999/],
     ])("masks the number the carrier quotes in its message (%s)", async (_, to, full) => {
       const err = await refusal(carrier, request(to));
-      expect(err).toMatchObject({ failure: "rejected", carrierCode: "21211", carrierStatus: 400 });
-      expect(err.message).toMatch(/^The 'To' number \+1415•••\d{4} is not a valid phone number\.$/);
+      if (flavor === "telnyx") {
+        expect(err).toMatchObject({ failure: "rejected", carrierCode: "10016", carrierStatus: 422 });
+        expect(err.message).toMatch(/^The specified phone number parameter must be in \+E\.164 format: \+1415•••\d{4}$/);
+      } else {
+        expect(err).toMatchObject({ failure: "rejected", carrierCode: "21211", carrierStatus: 400 });
+        expect(err.message).toMatch(/^The 'To' number \+1415•••\d{4} is not a valid phone number\.$/);
+      }
       expect(err.message).not.toMatch(full);
     });
   });
@@ -140,8 +157,8 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
     it("calls an HTML error page a bad response", async () => {
       const err = await refusal(carrier, request(withOutcome({ kind: "api-malformed" })));
       expect(err).toMatchObject({ carrier: flavor, failure: "bad_response" });
-      // Twilio's SDK still sees the 502; SignalWire's throws a SyntaxError and loses it.
-      if (flavor === "twilio") expect(err).toMatchObject({ carrierCode: "http_502", carrierStatus: 502 });
+      // Twilio's and Telnyx's SDKs still see the 502; SignalWire's throws a SyntaxError and loses it.
+      if (flavor !== "signalwire") expect(err).toMatchObject({ carrierCode: "http_502", carrierStatus: 502 });
       else expect(err.carrierCode).toBe("bad_response");
     });
 
@@ -153,47 +170,131 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
     });
   });
 
-  describe("verifySignature", () => {
+  describe("verifyWebhook", () => {
     const url = "http://service.example/call-2fa?c=ch_xyz";
     const params = { CallSid: "CA1", To: "+14155550100", From: FROM, CallStatus: "in-progress" };
-    const signed = () => {
-      const headers = Object.fromEntries(Object.entries(sim.sign(url, params)).map(([k, v]) => [k.toLowerCase(), v]));
-      return { url, params, headers };
-    };
+    /** A POST as the carrier sends it: the form body, the fields read from it, the signature headers. */
+    const post = (p: Record<string, string>, headers: Record<string, string>, at = url): WebhookRequest => ({
+      url: at,
+      method: "POST",
+      rawBody: new URLSearchParams(p).toString(),
+      params: p,
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+    });
+    const signed = (o: { timestamp?: number } = {}) => post(params, sim.sign(url, params, o));
 
     it("accepts what the carrier signed", () => {
-      expect(carrier.verifySignature(signed())).toBe(true);
+      expect(carrier.verifyWebhook(signed())).toBe(true);
     });
 
     it.each([
-      ["no signature header", (r: ReturnType<typeof signed>) => ({ ...r, headers: {} })],
-      ["a changed parameter", (r: ReturnType<typeof signed>) => ({ ...r, params: { ...r.params, To: "+14155550101" } })],
-      ["an added parameter", (r: ReturnType<typeof signed>) => ({ ...r, params: { ...r.params, Digits: "1" } })],
-      ["another URL", (r: ReturnType<typeof signed>) => ({ ...r, url: "http://service.example/call-2fa?c=ch_other" })],
+      ["no signature header", (r: WebhookRequest) => ({ ...r, headers: {} })],
+      ["a changed parameter", (r: WebhookRequest) => post({ ...params, To: "+14155550101" }, r.headers as Record<string, string>)],
+      ["an added parameter", (r: WebhookRequest) => post({ ...params, Digits: "1" }, r.headers as Record<string, string>)],
     ])("refuses %s", (_, change) => {
-      expect(carrier.verifySignature(change(signed()))).toBe(false);
+      expect(carrier.verifyWebhook(change(signed()))).toBe(false);
     });
+
+    if (flavor === "telnyx") {
+      it("signs the body, not the URL: another URL still verifies (the service binds the request to its call instead)", () => {
+        expect(carrier.verifyWebhook({ ...signed(), url: "http://service.example/call-2fa?c=ch_other" })).toBe(true);
+      });
+
+      it.each([
+        ["more than 5 minutes old", -301],
+        ["more than 5 minutes ahead", 301],
+      ])("refuses a signature %s, and takes one just inside the window", (_, offset) => {
+        const now = Math.floor(Date.now() / 1000);
+        expect(carrier.verifyWebhook(signed({ timestamp: now + offset }))).toBe(false);
+        expect(carrier.verifyWebhook(signed({ timestamp: now + Math.sign(offset) * 295 }))).toBe(true);
+      });
+
+      it("refuses a timestamp changed after signing, a GET, and another account's key", () => {
+        const r = signed();
+        const ts = Number(r.headers["telnyx-timestamp"]);
+        expect(carrier.verifyWebhook({ ...r, headers: { ...r.headers, "telnyx-timestamp": String(ts - 1) } })).toBe(false);
+        // A GET's fields travel in the query string, which the signature does not cover.
+        const get = sim.sign(`${url}&CallSid=CA1`, {});
+        expect(carrier.verifyWebhook({ ...post({}, get, `${url}&CallSid=CA1`), method: "GET", rawBody: "", params: {} })).toBe(false);
+        const other = generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+        expect(carrierFor(account, sim.url, { signingKey: other }).verifyWebhook(signed())).toBe(false);
+        // Garbage where the signature should be.
+        expect(carrier.verifyWebhook({ ...r, headers: { ...r.headers, "telnyx-signature-ed25519": "c29tZXRoaW5nIGVsc2U=" } })).toBe(false);
+      });
+    } else {
+      it("refuses another URL", () => {
+        expect(carrier.verifyWebhook({ ...signed(), url: "http://service.example/call-2fa?c=ch_other" })).toBe(false);
+      });
+    }
 
     if (flavor === "signalwire") {
       it("accepts the Twilio header name as an alias", () => {
         const r = signed();
         const signature = r.headers["x-signalwire-signature"]!;
-        expect(carrier.verifySignature({ ...r, headers: { "x-twilio-signature": signature } })).toBe(true);
+        expect(carrier.verifyWebhook({ ...r, headers: { "x-twilio-signature": signature } })).toBe(true);
       });
     }
   });
 
-  describe("voiceResponse", () => {
-    it("renders the script with the SDK's builder: escaped text, digits read as digits, breaks, gather, redirect", () => {
-      const xml = carrier.voiceResponse([
+  describe("parseWebhook", () => {
+    it("reads the call, its status, the machine verdict and the keys in our words", () => {
+      const word = flavor === "telnyx" ? "machine" : "machine_start";
+      const event = carrier.parseWebhook({
+        url: "http://service.example/call-2fa?c=ch_xyz",
+        method: "POST",
+        rawBody: "",
+        params: { CallSid: "c1", CallStatus: "in-progress", AnsweredBy: word, Digits: "5" },
+        headers: {},
+      });
+      expect(event).toEqual({ callId: "c1", status: "in-progress", answeredBy: { verdict: "machine", detail: word }, digits: "5" });
+      expect(carrier.answeringVerdict("human")).toBe("human");
+      expect(carrier.answeringVerdict("fax")).toBe("fax");
+      expect(carrier.answeringVerdict("machine_end_beep")).toBe("machine");
+      expect(carrier.parseWebhook({ url: "http://s/x", method: "POST", rawBody: "", params: { CallStatus: "dtmf", AnsweredBy: "<x>" }, headers: {} })).toEqual({});
+    });
+  });
+
+  describe("render", () => {
+    it(flavor === "telnyx" ? "writes TeXML: escaped text, a Say per digit, pauses for breaks outside a Gather, gather, redirect" : "renders the script with the SDK's builder: escaped text, digits read as digits, breaks, gather, redirect", () => {
+      const document = carrier.render([
         { kind: "say", parts: [{ text: "Tom & Jerry <3" }, { digit: "4" }, { breakMs: 500 }], language: "en-US", voice: "Polly.Joanna" },
         { kind: "gather", action: "http://s.example/next?a=1&b=2", method: "POST", numDigits: 1, timeoutSeconds: 8, children: [{ kind: "pause", seconds: 1 }] },
         { kind: "redirect", url: "http://s.example/again", method: "POST" },
         { kind: "hangup" },
       ]);
+      const xml = document.body;
+      expect(document.contentType).toBe("text/xml; charset=utf-8");
+      if (flavor === "telnyx") {
+        expect(xml).toBe(
+          '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3</Say><Say language="en-US" voice="Polly.Joanna">4</Say><Pause length="1"/>' +
+            '<Gather action="http://s.example/next?a=1&amp;b=2" numDigits="1" timeout="8" input="dtmf"></Gather><Redirect method="POST">http://s.example/again</Redirect><Hangup/></Response>',
+        );
+        // TeXML is a Mustache template on Telnyx's side: braces in a text are spoken, not filled in.
+        expect(carrier.render([{ kind: "say", parts: [{ text: "{{From}} {{{x}}}" }], language: "en-US" }]).body).toContain(">{ {From} } { { {x} } }</Say>");
+        return;
+      }
       expect(xml).toContain('<Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3<say-as interpret-as="digits">4</say-as><break time="500ms"/></Say>');
       expect(xml).toContain('<Gather action="http://s.example/next?a=1&amp;b=2" method="POST" numDigits="1" timeout="8" input="dtmf"><Pause length="1"/></Gather>');
       expect(xml).toContain('<Redirect method="POST">http://s.example/again</Redirect><Hangup/></Response>');
     });
+  });
+});
+
+describe("the carrier registry", () => {
+  it("is where CARRIER's choices, the variables, the signature headers and the error catalogue's carriers come from", async () => {
+    const { CARRIERS, CARRIER_NAMES, SIGNATURE_HEADERS } = await import("../src/carriers/registry.js");
+    const { envSchema } = await import("../src/config/schema.js");
+    const { errorBodySchema } = await import("../src/http/error-docs.js");
+    expect(CARRIER_NAMES).toEqual(["twilio", "signalwire", "telnyx"]);
+    for (const [name, plugin] of Object.entries(CARRIERS)) {
+      expect(plugin.name).toBe(name);
+      for (const variable of Object.keys(plugin.configSchema.shape)) expect(Object.keys(envSchema.shape)).toContain(variable);
+      for (const header of Object.keys(plugin.signatureHeaders)) expect(SIGNATURE_HEADERS).toContain(header);
+      for (const required of plugin.requiredVariables) expect(Object.keys(plugin.configSchema.shape)).toContain(required);
+    }
+    expect(envSchema.shape.CARRIER.safeParse("telnyx").success).toBe(true);
+    const carrierError = errorBodySchema("carrier_error").shape.error;
+    expect(carrierError.safeParse({ code: "carrier_error", message: "m", carrier: "telnyx", carrier_code: "10002", challenge_id: "ch_x" }).success).toBe(true);
+    expect(carrierError.safeParse({ code: "carrier_error", message: "m", carrier: "plivo", carrier_code: "1", challenge_id: "ch_x" }).success).toBe(false);
   });
 });

@@ -1,13 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_ERRORS } from "./helpers/api-errors.js";
+import { apiErrors } from "./helpers/api-errors.js";
 import { PHRASES } from "../src/voice/phrases.js";
 import { databaseKinds } from "./helpers/databases.js";
-import { codeHeard, startTestService, type CarrierKind, type TestService } from "./helpers/service.js";
+import { CARRIER_KINDS, codeHeard, startTestService, type CarrierKind, type TestService } from "./helpers/service.js";
 import { callParams, numbers, postWebhook } from "./helpers/webhooks.js";
 
-const combos = (await databaseKinds()).flatMap((db) =>
-  (["twilio", "signalwire"] as CarrierKind[]).map((carrier) => ({ db, carrier })),
-);
+const combos = (await databaseKinds()).flatMap((db) => CARRIER_KINDS.map((carrier) => ({ db, carrier })));
+
+/**
+ * Telnyx signs the body alone (Ed25519 over timestamp|body): its signature binds neither
+ * the URL nor GET's query string. What stands in for the URL is the call: a request
+ * from another call than the challenge's hears no code, and a GET is refused.
+ */
+const signsTheUrl = (carrier: CarrierKind) => carrier !== "telnyx";
+/** The voice XML's digit and Gather, as each carrier's markup writes them. */
+const markup = (carrier: CarrierKind) =>
+  carrier === "telnyx"
+    ? { digit: /<Say [^>]*>(\d)<\/Say>/g, gatherMethod: "" }
+    : { digit: /<say-as interpret-as="digits">(\d)<\/say-as><break time="700ms"\/>/g, gatherMethod: ' method="POST"' };
+/** AnsweredBy for an answering machine: Twilio's word, and the one Telnyx's synchronous detection documents. */
+const machineWord = (carrier: CarrierKind) => (carrier === "telnyx" ? "machine" : "machine_start");
 
 describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carrier }) => {
   let t: TestService;
@@ -227,10 +239,11 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     expect((await t.api("GET", `/challenges/${res.body.id}`)).body.attempts_used).toBe(5);
   });
 
+  const API_ERRORS = apiErrors(carrier);
   it.each([
-    ["an invalid number", API_ERRORS.invalidNumber, 502, "21211"],
-    ["bad credentials", API_ERRORS.authentication, 502, "20003"],
-    ["a server error", API_ERRORS.serverError, 502, "20500"],
+    ["an invalid number", API_ERRORS.invalidNumber, 502, String(API_ERRORS.invalidNumber.code)],
+    ["bad credentials", API_ERRORS.authentication, 502, String(API_ERRORS.authentication.code)],
+    ["a server error", API_ERRORS.serverError, 502, String(API_ERRORS.serverError.code)],
     ["a malformed reply", { kind: "api-malformed" } as const, 502, /^(bad_response|http_502)$/],
     ["a timeout", { kind: "api-timeout" } as const, 504, "timeout"],
   ])("answers a carrier refusal (%s) with 502 or 504 naming the carrier's code, and fails the challenge", async (_, outcome, status, code) => {
@@ -275,11 +288,11 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     t.simulator.setOutcome(number, { kind: "voicemail" });
     const res = await t.api("POST", "/request-auth", { number });
     const call = await t.simulator.waitForCall({ to: number });
-    expect(call.answeredBy).toBe("machine_start");
+    expect(call.answeredBy).toBe(machineWord(carrier));
     expect(call.heard.join(" ")).toBe(PHRASES.en!.machine("voice-otp"));
     expect(call.heard.join(" ")).not.toMatch(/\d/);
     const view = await t.api("GET", `/challenges/${res.body.id}`);
-    expect(view.body.call.answered_by).toBe("machine_start");
+    expect(view.body.call.answered_by).toBe(machineWord(carrier));
   });
 
   it("refuses webhooks with a missing, forged or misdirected signature, and reveals no code", async () => {
@@ -294,13 +307,27 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     expect(forged.status).toBe(403);
     // Signed for one challenge, replayed against another URL.
     const misdirected = await postWebhook(t, path, params, { signedUrl: `${t.service.deps.publicBaseUrl()}/call-2fa?c=ch_other` });
-    expect(misdirected.status).toBe(403);
+    if (signsTheUrl(carrier)) expect(misdirected.status).toBe(403);
+    else {
+      // The URL is not signed: this call's request, replayed at another challenge, is from another call than that one's.
+      const other = await callAndListenKeepingPending();
+      const replayed = await postWebhook(t, `/call-2fa?c=${other.res.body.id}`, params);
+      expect(replayed.status).toBe(200);
+      expect(replayed.text).toContain(PHRASES.en!.unavailable);
+      expect(digitsIn(replayed.text, carrier)).not.toContain(other.code);
+      // A signature older than five minutes is refused, however genuine.
+      const stale = await postWebhook(t, path, params, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+      expect(stale.status).toBe(403);
+      const fromTheFuture = await postWebhook(t, path, params, { timestamp: Math.floor(Date.now() / 1000) + 301 });
+      expect(fromTheFuture.status).toBe(403);
+      for (const r of [replayed, stale, fromTheFuture]) expect(r.text).not.toContain(code);
+    }
     // Parameters changed after signing.
     const tampered = await postWebhook(t, path, params, { tamper: { To: "+14155550199" } });
     expect(tampered.status).toBe(403);
     const onGet = await fetch(`${t.service.url}${path}`);
     expect(onGet.status).toBe(403);
-    for (const r of [missing, forged, misdirected, tampered]) expect(r.text).not.toContain(code);
+    for (const r of [missing, forged, tampered, ...(signsTheUrl(carrier) ? [misdirected] : [])]) expect(r.text).not.toContain(code);
     const status = await postWebhook(t, `/call-status?c=${res.body.id}`, { ...params, CallStatus: "busy" }, { sign: false });
     expect(status.status).toBe(403);
     expect((await t.api("GET", `/challenges/${res.body.id}`)).body.status).toBe("pending");
@@ -309,9 +336,9 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     const genuine = await postWebhook(t, path, params);
     expect(genuine.status).toBe(200);
     expect(genuine.headers.get("content-type")).toMatch(/xml/);
-    expect(digitsIn(genuine.text)).toContain(code);
+    expect(digitsIn(genuine.text, carrier)).toContain(code);
     const viaGet = await getWebhook(`${path}`);
-    expect(viaGet.status).toBe(200);
+    expect(viaGet.status).toBe(signsTheUrl(carrier) ? 200 : 403);
   });
 
   async function getWebhook(path: string) {
@@ -330,12 +357,12 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     const other = await postWebhook(t, `/call-2fa?c=${res.body.id}`, { ...callParams(t, call), CallSid: otherSid(call.sid) });
     expect(other.status).toBe(200);
     expect(other.text).toContain(PHRASES.en!.unavailable);
-    expect(digitsIn(other.text)).not.toContain(code);
+    expect(digitsIn(other.text, carrier)).not.toContain(code);
 
     await t.api("POST", "/validate-auth", { number, auth_code: code });
     const ended = await postWebhook(t, `/call-2fa?c=${res.body.id}`, callParams(t, call));
     expect(ended.text).toContain(PHRASES.en!.unavailable);
-    expect(digitsIn(ended.text)).not.toContain(code);
+    expect(digitsIn(ended.text, carrier)).not.toContain(code);
     const unknown = await postWebhook(t, `/call-2fa?c=ch_nope`, callParams(t, call));
     expect(unknown.status).toBe(200);
     expect(unknown.text).toContain("<Hangup/>");
@@ -369,9 +396,9 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     const says = [...xml.matchAll(/<Say ([^>]*)>/g)].map((m) => m[1]);
     expect(says.length).toBeGreaterThan(2);
     for (const attrs of says) expect(attrs).toBe(`language="${p.tag}" voice="${p.defaultVoice}"`);
-    const digits = [...xml.matchAll(/<say-as interpret-as="digits">(\d)<\/say-as><break time="700ms"\/>/g)].map((m) => m[1]);
+    const digits = [...xml.matchAll(markup(carrier).digit)].map((m) => m[1]);
     expect(digits.join("")).toBe(code + code);
-    expect(xml).toMatch(/<Gather action="[^"]+step=code[^"]*" method="POST" numDigits="1"/);
+    expect(xml).toMatch(new RegExp(`<Gather action="[^"]+step=code[^"]*"${markup(carrier).gatherMethod} numDigits="1"`));
     expect(xml).toMatch(/<\/Gather><Say [^>]*>[^<]+<\/Say><Hangup\/><\/Response>$/);
   });
 
@@ -405,7 +432,7 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
   });
 });
 
-describe.each(["twilio", "signalwire"] as CarrierKind[])("VOICE_GATE through %s", (carrier) => {
+describe.each(CARRIER_KINDS)("VOICE_GATE through %s", (carrier) => {
   let t: TestService;
   const nextNumber = numbers();
   beforeAll(async () => {
@@ -445,7 +472,11 @@ describe.each(["twilio", "signalwire"] as CarrierKind[])("VOICE_GATE through %s"
     expect(call.heard.join(" ")).not.toContain(PHRASES.en!.codeIs);
     // The gate's voice XML: a one-key Gather naming a random digit from 1 to 9, no code inside.
     const xml = (await postWebhook(t, `/call-2fa?c=${res.body.id}`, callParams(t, call))).text;
-    expect(xml).toMatch(/<Gather action="[^"]*step=gate[^"]*" method="POST" numDigits="1" timeout="8" input="dtmf"><Say [^>]+>Hello\. This is Acme &amp; Sons with your verification code\.<\/Say><Say [^>]+>Press [1-9] to hear your code\.<\/Say><\/Gather>/);
+    expect(xml).toMatch(
+      new RegExp(
+        `<Gather action="[^"]*step=gate[^"]*"${markup(carrier).gatherMethod} numDigits="1" timeout="8" input="dtmf"><Say [^>]+>Hello\\. This is Acme &amp; Sons with your verification code\\.<\\/Say><Say [^>]+>Press [1-9] to hear your code\\.<\\/Say><\\/Gather>`,
+      ),
+    );
     expect(xml).not.toContain("say-as");
   });
 });
@@ -458,6 +489,7 @@ function otherSid(sid: string): string {
   return sid.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
 }
 
-function digitsIn(xml: string): string {
-  return [...xml.matchAll(/<say-as interpret-as="digits">(\d)<\/say-as>/g)].map((m) => m[1]).join("");
+function digitsIn(xml: string, carrier: CarrierKind): string {
+  const digit = carrier === "telnyx" ? /<Say [^>]*>(\d)<\/Say>/g : /<say-as interpret-as="digits">(\d)<\/say-as>/g;
+  return [...xml.matchAll(digit)].map((m) => m[1]).join("");
 }

@@ -3,14 +3,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CallRecord } from "../src/simulator/index.js";
 import { PHRASES } from "../src/voice/phrases.js";
 import { databaseKinds, type DbKind } from "./helpers/databases.js";
-import { codeHeard, startTestService, type ApiResponse, type TestService } from "./helpers/service.js";
+import { CARRIER_KINDS, codeHeard, startTestService, type ApiResponse, type CarrierKind, type TestService } from "./helpers/service.js";
 
 /**
  * Issue 9, "Races": concurrent guesses at one challenge, concurrent calls to one number,
  * and both at once. On PostgreSQL the requests alternate between two service instances
  * sharing one database (as behind a load balancer); PGlite cannot be shared, so one instance.
+ * Through every carrier: each places the calls and reads the codes its own way.
  */
-describe.each(await databaseKinds())("races on %s", (db: DbKind) => {
+const combos = (await databaseKinds()).flatMap((db: DbKind) => CARRIER_KINDS.map((carrier: CarrierKind) => ({ db, carrier })));
+describe.each(combos)("races on $db through $carrier", ({ db, carrier }) => {
   let instances: TestService[] = [];
   afterEach(async () => {
     for (const t of instances.reverse()) await t.close();
@@ -26,9 +28,9 @@ describe.each(await databaseKinds())("races on %s", (db: DbKind) => {
   }
 
   async function start(env: Record<string, string> = {}) {
-    const a = await startTestService({ db, carrier: "twilio", env });
+    const a = await startTestService({ db, carrier, env });
     instances.push(a);
-    if (db === "postgres") instances.push(await startTestService({ db, carrier: "twilio", env, shareWith: a }));
+    if (db === "postgres") instances.push(await startTestService({ db, carrier, env, shareWith: a }));
     const all = [...instances];
     /** The i-th request goes to instance i mod n. */
     const on = (i: number) => all[i % all.length]!;

@@ -8,6 +8,8 @@ import type { VoiceScript } from "../src/voice/script.types.js";
 import {
   FROM,
   carrierFor,
+  ed25519PublicKeyOf,
+  sdkJudge,
   newAccount,
   numberSource,
   say,
@@ -19,8 +21,14 @@ import {
 } from "./helpers/carrier-world.js";
 import { ROOT } from "./helpers/process.js";
 
-const FLAVORS: Flavor[] = ["twilio", "signalwire"];
-const SID = { twilio: /^CA[0-9a-f]{32}$/, signalwire: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ };
+const FLAVORS: Flavor[] = ["twilio", "signalwire", "telnyx"];
+const SID: Record<Flavor, RegExp> = {
+  twilio: /^CA[0-9a-f]{32}$/,
+  signalwire: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  telnyx: /^v3:[\w-]{40}$/,
+};
+/** TwiML and LaML speak a Say's digits within it; TeXML (no SSML) gives each digit its own Say. */
+const said = (flavor: Flavor, text: string, digits: string[]) => (flavor === "telnyx" ? [text, ...digits] : [[text, ...digits].join(" ")]);
 
 describe.each(FLAVORS)("the %s simulator", (flavor) => {
   const account = newAccount(flavor);
@@ -74,7 +82,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(call).toMatchObject({ to, from: FROM, url: `${svc.url}${at}/voice`, method: "POST", status: "completed" });
     });
 
-    it.each(["/2010-04-01", "/api/laml/2010-04-01"])("accepts a raw form POST to %s/Accounts/{id}/Calls.json", async (prefix) => {
+    it.skipIf(flavor === "telnyx").each(["/2010-04-01", "/api/laml/2010-04-01"])("accepts a raw form POST to %s/Accounts/{id}/Calls.json", async (prefix) => {
       const at = route();
       svc.on(`${at}/voice`, () => [say("raw"), { kind: "hangup" }]);
       const to = nextNumber();
@@ -93,7 +101,35 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect((await sim.waitForCall(body.sid as string)).heard).toEqual(["raw"]);
     });
 
+    it.runIf(flavor === "telnyx")("accepts a raw JSON POST to /v2/texml/calls/{application id} with the API key, and answers the flat call", async () => {
+      const at = route();
+      svc.on(`${at}/voice`, () => [say("raw"), { kind: "hangup" }]);
+      const to = nextNumber();
+      const post = (key: string, app = account.applicationId!) =>
+        fetch(`${sim.url}/v2/texml/calls/${app}`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ To: to, From: FROM, Url: `${svc.url}${at}/voice`, StatusCallbackEvent: "ringing completed" }),
+        });
+      const res = await post(account.authToken);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toEqual({ call_sid: expect.stringMatching(SID.telnyx), from: FROM, to, status: "queued" });
+      const call = await sim.waitForCall(body.call_sid as string);
+      expect(call).toMatchObject({ heard: ["raw"], statusCallbackEvents: ["ringing", "completed"] });
+      for (const refused of [await post("KEY_wrong"), await post(account.authToken, "12345")]) {
+        expect(refused.status).toBe(401);
+        expect(await refused.json()).toMatchObject({ errors: [{ code: "10009", title: expect.any(String), detail: expect.any(String) }] });
+      }
+    });
+
     it("answers 404 with the carrier's error shape on an unknown path", async () => {
+      if (flavor === "telnyx") {
+        const res = await fetch(`${sim.url}/v2/messages`, { method: "POST" });
+        expect(res.status).toBe(404);
+        expect(await res.json()).toMatchObject({ errors: [{ code: "10005" }] });
+        return;
+      }
       const res = await fetch(`${sim.url}/2010-04-01/Accounts/${account.accountSid}/Messages.json`, { method: "POST" });
       expect(res.status).toBe(404);
       expect(await res.json()).toMatchObject({ code: 20404, status: 404 });
@@ -112,10 +148,26 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
         From: FROM,
         To: call.to,
         CallStatus: "in-progress",
-        Direction: "outbound-api",
-        ApiVersion: "2010-04-01",
+        ...(flavor === "telnyx"
+          ? { CallSidLegacy: call.sid, ConnectionId: account.applicationId, CallingPartyType: "pstn" }
+          : { Direction: "outbound-api", ApiVersion: "2010-04-01" }),
       });
       expect(voice!.verified).toBe(true);
+      if (flavor === "telnyx") {
+        // Ed25519 over `timestamp|body`: 64 bytes, base64; the timestamp in Unix seconds, now.
+        expect(voice!.webhook.headers["telnyx-signature-ed25519"]).toMatch(/^[A-Za-z0-9+/]{86}==$/);
+        const timestamp = Number(voice!.webhook.headers["telnyx-timestamp"]);
+        expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+        expect(voice!.webhook.headers["x-twilio-signature"]).toBeUndefined();
+        const params = Object.fromEntries(Object.entries(voice!.webhook.params).map(([k, v]) => [k, String(v)]));
+        expect(sim.sign(voice!.webhook.url, params, { timestamp })).toEqual({
+          "telnyx-signature-ed25519": voice!.webhook.headers["telnyx-signature-ed25519"],
+          "telnyx-timestamp": String(timestamp),
+        });
+        // The service is given the public half of the simulator's key.
+        expect(sim.serviceEnv().TELNYX_PUBLIC_KEY).toBe(ed25519PublicKeyOf(account.signingKey));
+        return;
+      }
       const own = flavor === "twilio" ? "x-twilio-signature" : "x-signalwire-signature";
       const other = flavor === "twilio" ? "x-signalwire-signature" : "x-twilio-signature";
       expect(voice!.webhook.headers[own]).toMatch(/^[A-Za-z0-9+/]{27}=$/);
@@ -130,7 +182,9 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
     it(
       flavor === "signalwire"
         ? "signs with the signing key: a verifier keyed with the API token rejects the webhook"
-        : "signs with the auth token: a verifier keyed with another token rejects the webhook",
+        : flavor === "telnyx"
+          ? "signs with its private key: a verifier holding another public key rejects the webhook"
+          : "signs with the auth token: a verifier keyed with another token rejects the webhook",
       async () => {
         const call = await callWith([say("Hello."), { kind: "hangup" }]);
         const [voice] = voiceRequests(call);
@@ -138,12 +192,31 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
         const wrong =
           flavor === "signalwire"
             ? carrierFor(account, sim.url, { signingKey: account.authToken })
-            : carrierFor(account, sim.url, { authToken: "0".repeat(32) });
-        expect(wrong.verifySignature(voice!.webhook)).toBe(false);
+            : flavor === "telnyx"
+              ? carrierFor(account, sim.url, { publicKey: Buffer.alloc(32, 1).toString("base64") })
+              : carrierFor(account, sim.url, { authToken: "0".repeat(32) });
+        expect(wrong.verifyWebhook(voice!.webhook)).toBe(false);
         // And a tampered parameter breaks the real verifier too.
-        expect(carrier.verifySignature({ ...voice!.webhook, params: { ...voice!.webhook.params, To: "+14155550000" } })).toBe(false);
+        const tampered = { ...voice!.webhook.params, To: "+14155550000" } as Record<string, string>;
+        expect(carrier.verifyWebhook({ ...voice!.webhook, params: tampered, rawBody: new URLSearchParams(tampered).toString() })).toBe(false);
       },
     );
+
+    it("signs every webhook of a call so that the carrier SDK's own verifier accepts it", async () => {
+      svc.on("/judge-gate", () => [say("On."), { kind: "hangup" }]);
+      const call = await callWith(
+        [{ kind: "gather", action: `${svc.url}/judge-gate`, method: "POST", numDigits: 1, timeoutSeconds: 5, children: [say("Press 3 to go on.")] }],
+        { machineDetection: true },
+      );
+      expect(call.keysPressed).toEqual(["3"]);
+      expect(call.webhookErrors).toEqual([]);
+      const all = [...voiceRequests(call), ...statusRequests(call)];
+      expect(all.length).toBeGreaterThanOrEqual(5); // voice, gate, ringing, in-progress, completed
+      for (const r of all) expect(await sdkJudge(account, r.webhook), `${r.path}`).toBe(true);
+      // A changed body fails the judge as it fails the service.
+      const first = all[0]!.webhook;
+      expect(await sdkJudge(account, { ...first, params: { ...first.params, To: "+1" }, rawBody: `${first.rawBody}&x=1` })).toBe(false);
+    });
 
     it.each(["POST", "GET"])("signs the URL as requested when the given Url needed escaping (%s)", async (method) => {
       const at = route();
@@ -152,6 +225,8 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       const call = await sim.waitForCall(created.sid);
       const [voice] = voiceRequests(call);
       expect(voice!.webhook.url).toContain("?c=it%27s%20a|b");
+      // Telnyx's signature does not cover the URL, and a GET is refused (its query would be unsigned).
+      if (flavor === "telnyx" && method === "GET") return expect(voice!.verified).toBe(false);
       expect(voice!.verified).toBe(true);
       expect(call.heard).toEqual(["Escaped."]);
     });
@@ -186,7 +261,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(statusRequests(call)[0]!.verified).toBe(true);
     });
 
-    it("uses GET when asked: parameters in the query string, signature over the full URL", async () => {
+    it.skipIf(flavor === "telnyx")("uses GET when asked: parameters in the query string, signature over the full URL", async () => {
       const at = route();
       svc.on(`${at}/voice`, () => [say("Got it by GET."), { kind: "hangup" }]);
       const created = await sdkClient(account, sim.url).create({
@@ -208,7 +283,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
         expect(r.verified).toBe(true);
         expect(r.webhook.params).toEqual({});
         // Without its query string the signature no longer matches: it covers the whole URL.
-        expect(carrier.verifySignature({ ...r.webhook, url: r.webhook.url.split("?")[0]! })).toBe(false);
+        expect(carrier.verifyWebhook({ ...r.webhook, url: r.webhook.url.split("?")[0]! })).toBe(false);
       }
       expect(voice!.query).toMatchObject({ c: "ch_get", CallSid: call.sid, To: call.to, From: FROM, CallStatus: "in-progress" });
     });
@@ -232,7 +307,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       const gate = svc.requests.find((r) => r.path === `${at}/gate`);
       expect(gate?.verified).toBe(true);
       expect(gate?.webhook.params).toMatchObject({ Digits: "7", CallSid: call.sid });
-      expect(call.heard).toEqual(["Press 7 to hear your code.", "Your code is 4 2"]);
+      expect(call.heard).toEqual(["Press 7 to hear your code.", ...said(flavor, "Your code is", ["4", "2"])]);
     });
 
     it("auto: presses nothing while a prompt reads several digits, and the call carries on with the next verb", async () => {
@@ -269,7 +344,11 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(svc.requests.some((r) => r.path === `${at}/two`)).toBe(false);
     });
 
-    it("voicemail presses nothing and, with machine detection, the webhook sees AnsweredBy=machine_start", async () => {
+    it(
+      flavor === "telnyx"
+        ? "voicemail presses nothing and, with machine detection, the answer's status callback says AnsweredBy=machine, before the voice URL is fetched"
+        : "voicemail presses nothing and, with machine detection, the webhook sees AnsweredBy=machine_start",
+      async () => {
       const at = route();
       const to = nextNumber();
       sim.setOutcome(to, { kind: "voicemail" });
@@ -284,16 +363,23 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(call.machineDetection).toBe(true);
       expect(call.keysPressed).toEqual([]);
       expect(call.heard).toEqual(["Press 5 to hear your code.", "Goodbye."]);
-      expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBe("machine_start");
+      if (flavor === "telnyx") {
+        const answered = statusRequests(call).find((r) => r.webhook.params.CallStatus === "in-progress")!;
+        expect(answered.webhook.params.AnsweredBy).toBe("machine");
+        expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBeUndefined();
+        expect(svc.requests.indexOf(answered)).toBeLessThan(svc.requests.indexOf(voiceRequests(call)[0]!));
+      } else expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBe("machine_start");
       expect(svc.requests.some((r) => r.path === `${at}/gate`)).toBe(false);
-    });
+    },
+    );
 
     it.each([
       ["with machine detection, a person answering gives AnsweredBy=human", true, "human"],
       ["without machine detection, there is no AnsweredBy", false, undefined],
     ])("%s", async (_, machineDetection, answeredBy) => {
       const call = await callWith([say("Hi."), { kind: "hangup" }], { machineDetection });
-      expect(voiceRequests(call)[0]!.webhook.params.AnsweredBy).toBe(answeredBy);
+      const carries = flavor === "telnyx" ? statusRequests(call).find((r) => r.webhook.params.CallStatus === "in-progress")! : voiceRequests(call)[0]!;
+      expect(carries.webhook.params.AnsweredBy).toBe(answeredBy);
       expect(call.answeredBy).toBe(answeredBy);
     });
 
@@ -411,7 +497,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
         say("Goodbye."),
         { kind: "hangup" },
       ]);
-      expect(call.heard).toEqual(["Hello & welcome <friend>.", "Your code is 8 1", "Goodbye."]);
+      expect(call.heard).toEqual(["Hello & welcome <friend>.", ...said(flavor, "Your code is", ["8", "1"]), "Goodbye."]);
       expect(logged).toContain("the phone heard: Hello & welcome <friend>. Your code is 8 1 Goodbye.");
     });
   });
@@ -420,6 +506,7 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
 describe.each(FLAVORS)("npm run simulator (%s)", (flavor) => {
   it("prints the variables that point a service at it, carries a call, and exits 0 on SIGTERM", async () => {
     const signingKey = flavor === "signalwire" ? "PSK_smoke_signing_key" : undefined;
+    const baseVar = { twilio: "TWILIO_API_BASE_URL", signalwire: "SIGNALWIRE_API_BASE_URL", telnyx: "TELNYX_API_BASE_URL" }[flavor];
     const child = spawn(`${ROOT}node_modules/.bin/tsx`, ["src/simulator/main.ts"], {
       cwd: ROOT,
       env: {
@@ -454,16 +541,24 @@ describe.each(FLAVORS)("npm run simulator (%s)", (flavor) => {
       await waitFor(/_API_BASE_URL=\S+\n/);
       const env = Object.fromEntries([...out.matchAll(/^([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
       expect(env.CARRIER).toBe(flavor);
-      const baseUrl = flavor === "twilio" ? env.TWILIO_API_BASE_URL! : env.SIGNALWIRE_API_BASE_URL!;
+      // Telnyx's base URL is its API root, /v2 included, as the SDK takes it.
+      const baseUrl = env[baseVar]!.replace(/\/v2$/, "");
       // A real port, not the 0 it was asked for.
       expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:(?!0$)\d+$/);
       expect(out).toContain(`${flavor} simulator listening on ${baseUrl}`);
-      const account =
-        flavor === "twilio"
-          ? { flavor, accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, signingKey: env.TWILIO_AUTH_TOKEN! }
-          : { flavor, accountSid: env.SIGNALWIRE_PROJECT!, authToken: env.SIGNALWIRE_TOKEN!, signingKey: env.SIGNALWIRE_SIGNING_KEY! };
-      expect(account.signingKey).toBe(signingKey ?? account.authToken);
-      const carrier = carrierFor(account, baseUrl);
+      let carrier: Carrier;
+      if (flavor === "telnyx") {
+        expect(env.TELNYX_PUBLIC_KEY).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+        const account = { flavor, accountSid: "", authToken: env.TELNYX_API_KEY!, signingKey: "", applicationId: env.TELNYX_APPLICATION_ID! };
+        carrier = carrierFor(account, baseUrl, { publicKey: env.TELNYX_PUBLIC_KEY! });
+      } else {
+        const account =
+          flavor === "twilio"
+            ? { flavor, accountSid: env.TWILIO_ACCOUNT_SID!, authToken: env.TWILIO_AUTH_TOKEN!, signingKey: env.TWILIO_AUTH_TOKEN! }
+            : { flavor, accountSid: env.SIGNALWIRE_PROJECT!, authToken: env.SIGNALWIRE_TOKEN!, signingKey: env.SIGNALWIRE_SIGNING_KEY! };
+        expect(account.signingKey).toBe(signingKey ?? account.authToken);
+        carrier = carrierFor(account, baseUrl);
+      }
       svc = await startFakeService(carrier);
       svc.on("/voice", () => [say("Smoke test."), { kind: "hangup" }]);
 

@@ -1,4 +1,4 @@
-import { chooseCarrier, type CarrierName, type SignalWireSettings, type TwilioSettings } from "./carriers.js";
+import { chooseCarrier, type CarrierChoice } from "./carriers.js";
 import { ConfigError } from "./error.js";
 import { checkProductionPolicy } from "./production.js";
 import { envSchema, type Env } from "./schema.js";
@@ -10,7 +10,7 @@ import { envSchema, type Env } from "./schema.js";
 
 export { ConfigError } from "./error.js";
 export { DEFAULT_BLOCKED_PREFIXES, ENV_VARIABLES } from "./schema.js";
-export type { SignalWireSettings, TwilioSettings } from "./carriers.js";
+export type { CarrierName } from "./carriers.js";
 
 export interface Config {
   env: Env["NODE_ENV"];
@@ -27,12 +27,8 @@ export interface Config {
   ngrok?: { authtoken: string; domain?: string };
   databaseUrl?: string;
   dataDir: string;
-  carrier: {
-    name: CarrierName;
-    timeoutMs: number;
-    twilio?: TwilioSettings;
-    signalwire?: SignalWireSettings;
-  };
+  /** The carrier's name, and the settings of each carrier whose variables are all set, by name. */
+  carrier: CarrierChoice & { timeoutMs: number };
   apiKeys: string[];
   /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
   secretKey?: string;
@@ -96,7 +92,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     ngrok: e.NGROK_AUTHTOKEN ? { authtoken: e.NGROK_AUTHTOKEN, domain: e.NGROK_DOMAIN } : undefined,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
-    carrier: { name: carrier.name, timeoutMs: e.CARRIER_TIMEOUT_MS, twilio: carrier.twilio, signalwire: carrier.signalwire },
+    carrier: { ...carrier, timeoutMs: e.CARRIER_TIMEOUT_MS },
     apiKeys: e.API_KEYS,
     secretKey: e.SECRET_KEY,
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },

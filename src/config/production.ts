@@ -1,4 +1,5 @@
-import type { CarrierName } from "./carriers.js";
+import { CARRIER_NAMES } from "../carriers/registry.js";
+import type { CarrierChoice } from "./carriers.js";
 import { ConfigError } from "./error.js";
 import type { Env } from "./schema.js";
 
@@ -8,7 +9,7 @@ import type { Env } from "./schema.js";
  * asks for the simulator), and a public https URL for the carriers' webhooks. Kept
  * apart so the policy reads in one place; throws ConfigError at the first gap.
  */
-export function checkProductionPolicy(e: Env, carrier: CarrierName): void {
+export function checkProductionPolicy(e: Env, carrier: CarrierChoice["name"]): void {
   if (e.API_KEYS.length === 0) {
     throw new ConfigError("API_KEYS: required when NODE_ENV=production (comma-separated; try: openssl rand -hex 32)");
   }
@@ -17,7 +18,7 @@ export function checkProductionPolicy(e: Env, carrier: CarrierName): void {
   }
   if (carrier === "simulator" && !e.ALLOW_SIMULATOR_IN_PRODUCTION) {
     throw new ConfigError(
-      "CARRIER: the simulator places no real calls; set CARRIER=twilio or signalwire with credentials, or ALLOW_SIMULATOR_IN_PRODUCTION=true for a smoke test",
+      `CARRIER: the simulator places no real calls; set CARRIER=${CARRIER_NAMES.join(", ").replace(/, ([^,]+)$/, " or $1")} with credentials, or ALLOW_SIMULATOR_IN_PRODUCTION=true for a smoke test`,
     );
   }
   if (!e.PUBLIC_BASE_URL && !e.NGROK_AUTHTOKEN) {

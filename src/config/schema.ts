@@ -1,25 +1,12 @@
 import { z } from "zod";
+import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
 import { LANGUAGES, resolveLanguage } from "../voice/phrases.js";
+import { bool, int, optional, url } from "./env-types.js";
 
 /**
  * Every environment variable the service reads, with its type, range and default.
  * Only loadConfig parses it: every other module receives the frozen Config.
  */
-
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no", ""])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-const url = z
-  .string()
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
-  .transform((u) => u.replace(/\/+$/, ""));
-
-const optional = <T extends z.ZodTypeAny>(schema: T) =>
-  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
 const csv = z
   .string()
@@ -66,22 +53,13 @@ export const envSchema = z.object({
   ),
   DATA_DIR: z.string().min(1).default("./data"),
 
-  CARRIER: optional(z.enum(["twilio", "signalwire", "simulator"])),
+  CARRIER: optional(z.enum([...CARRIER_NAMES, "simulator"])),
   CARRIER_TIMEOUT_MS: int(100, 120_000).default(10_000),
   ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
-  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits")),
-  TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
-  TWILIO_NUMBER: optional(z.string().min(1)),
-  TWILIO_API_BASE_URL: optional(url),
   // Read by the twilio SDK itself; here only to know that its own HTTP client is needed.
   HTTP_PROXY: optional(z.string().min(1)),
-  TWILIO_CA_BUNDLE: optional(z.string().min(1)),
-  SIGNALWIRE_PROJECT: optional(z.string().min(1)),
-  SIGNALWIRE_TOKEN: optional(z.string().min(1)),
-  SIGNALWIRE_SPACE: optional(z.string().min(1)),
-  SIGNALWIRE_NUMBER: optional(z.string().min(1)),
-  SIGNALWIRE_SIGNING_KEY: optional(z.string().min(1)),
-  SIGNALWIRE_API_BASE_URL: optional(url),
+  // Each carrier's own variables (TWILIO_*, SIGNALWIRE_*, TELNYX_*), from src/carriers/registry.ts.
+  ...carrierVariables,
 
   API_KEYS: csv,
   SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),

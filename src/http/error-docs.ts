@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CARRIER_NAMES } from "../carriers/registry.js";
 import { ERRORS, type ErrorCode } from "./errors.js";
 import { withRequestId } from "./openapi-route.js";
 
@@ -10,8 +11,10 @@ import { withRequestId } from "./openapi-route.js";
 
 const retryAfterSeconds = z.number().int().min(1).meta({ description: "Seconds to wait; the Retry-After header says the same." });
 const carrierDetails = {
-  carrier: z.enum(["twilio", "signalwire", "simulator"]),
-  carrier_code: z.string().meta({ description: "The carrier's own error code (e.g. 21211), or `timeout`, `unreachable`." }),
+  carrier: z.enum([...CARRIER_NAMES, "simulator"]),
+  carrier_code: z.string().meta({
+    description: "The carrier's own error code (e.g. Twilio's 21211, Telnyx's 10002), or `timeout`, a network error's code (`ECONNREFUSED`), `bad_response`.",
+  }),
   carrier_status: z.number().int().optional().meta({ description: "The HTTP status the carrier's API answered, when it answered." }),
   challenge_id: z.string().meta({ description: "The challenge, now `failed`." }),
 };

@@ -92,7 +92,7 @@ export const RESEND_COOLDOWN: CallLimit = {
 
 /**
  * The failed-guess lock: wrong guesses at a number's codes over 24 hours. Past it,
- * validation refuses every guess (src/otp/check.ts) and no new call is placed.
+ * validation refuses every guess (src/otp/check-code.ts) and no new call is placed.
  */
 export const FAILED_VALIDATIONS: CallLimit = {
   name: "failed_validations",

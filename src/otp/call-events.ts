@@ -1,27 +1,10 @@
 import { sql } from "drizzle-orm";
+import { PROGRESS, progress, type CallStatus } from "./call-status.js";
 import type { ChallengeDeps } from "./deps.js";
 
 /** What the carrier reports of a challenge's call: the call it placed, and its progress. */
 
-export const CALL_STATUSES = ["queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"] as const;
-export type CallStatus = (typeof CALL_STATUSES)[number];
-
-/** How far along a call is: events only move it forward. Every way a call ends ranks alike. */
-const PROGRESS: Record<CallStatus, number> = {
-  queued: 0,
-  initiated: 1,
-  ringing: 2,
-  "in-progress": 3,
-  completed: 4,
-  busy: 4,
-  "no-answer": 4,
-  failed: 4,
-  canceled: 4,
-};
-const progress = (status: string) => (Object.hasOwn(PROGRESS, status) ? PROGRESS[status as CallStatus] : -1);
-
-/** Orders statuses by how far along a call they are. */
-export const byProgress = (a: string, b: string) => progress(a) - progress(b);
+export { CALL_STATUSES, byProgress, type CallStatus } from "./call-status.js";
 
 /** The same ranking for the statement that moves a stored call forward: generated from PROGRESS. */
 const progressSql = sql.raw(
@@ -84,4 +67,10 @@ export async function markFailed(deps: ChallengeDeps, id: string, failureCode: s
 /** Remembers what answered the call (AnsweredBy) when the voice webhook reports it. */
 export async function recordAnsweredBy(deps: ChallengeDeps, id: string, answeredBy: string): Promise<void> {
   await deps.database.rows(sql`update challenges set answered_by = ${answeredBy} where id = ${id}`);
+}
+
+/** What answered the call, as the carrier last reported it (a status callback may have told it first). */
+export async function recordedAnsweredBy(deps: ChallengeDeps, id: string): Promise<string | null> {
+  const [row] = await deps.database.rows<{ answered_by: string | null }>(sql`select answered_by from challenges where id = ${id}`);
+  return row?.answered_by ?? null;
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { byProgress } from "./call-events.js";
+import { byProgress } from "./call-status.js";
 import { unsealCode } from "./codes.js";
 import type { ChallengeDeps } from "./deps.js";
 import { isExpired } from "./rules.js";

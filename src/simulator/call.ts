@@ -1,11 +1,12 @@
 import type { Closing } from "./closing.js";
-import type { OutgoingWebhook } from "./flavor.js";
+import type { CallDialect, OutgoingWebhook } from "./flavor.js";
 import { send } from "./send.js";
 import type { AnsweringOutcome, CallRecord, Outcome } from "./types.js";
 import { parseXml, textOf, type XmlElement } from "./xml.js";
 
 export interface CallContext {
-  accountSid: string;
+  /** The carrier's webhook fields and voice XML rules. */
+  dialect: CallDialect;
   /** The carrier's User-Agent on webhook requests. */
   userAgent: string;
   /** The carrier's signature headers for this webhook request. */
@@ -28,24 +29,13 @@ const sleep = (ms: number, closing: Closing) =>
     const forget = closing.onClose(() => (clearTimeout(t), resolve()));
   });
 
-type Next = { url: string; method: string; extra: Record<string, string> };
+type Next = { url: string; method: string; digits?: string };
 
 /** Plays one outbound call the way the carrier would, after the create-call API accepted it. */
 export async function runCall(ctx: CallContext, call: CallRecord, outcome: AnsweringOutcome): Promise<void> {
   const startedAt = Date.now();
   let sequence = 0;
-  const base = () => ({
-    CallSid: call.sid,
-    AccountSid: ctx.accountSid,
-    From: call.from,
-    To: call.to,
-    Caller: call.from,
-    Called: call.to,
-    Direction: "outbound-api",
-    ApiVersion: "2010-04-01",
-    CallStatus: call.status,
-    ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
-  });
+  const { dialect } = ctx;
 
   async function request(kind: "voice" | "status", url: string, method: string, params: Record<string, string>) {
     let target = url;
@@ -87,13 +77,8 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
     // With no StatusCallbackEvent the carrier reports only the end of the call.
     const wanted = call.statusCallbackEvents.length ? call.statusCallbackEvents : ["completed"];
     if (!wanted.includes(event)) return;
-    const params: Record<string, string> = {
-      ...base(),
-      CallbackSource: "call-progress-events",
-      SequenceNumber: String(sequence++),
-      Timestamp: new Date().toUTCString(),
-    };
-    if (event === "completed") params.CallDuration = String(Math.round((Date.now() - startedAt) / 1000));
+    const duration = event === "completed" ? Math.round((Date.now() - startedAt) / 1000) : undefined;
+    const params = dialect.statusParams(call, sequence++, duration);
     try {
       const res = await request("status", call.statusCallback, call.statusCallbackMethod, params);
       if (!res.ok) call.webhookErrors.push(`status callback ${status}: HTTP ${res.status}`);
@@ -112,7 +97,7 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
       await setStatus(outcome.kind, "completed");
       return;
     }
-    if (call.machineDetection) call.answeredBy = outcome.kind === "voicemail" ? "machine_start" : "human";
+    if (call.machineDetection) call.answeredBy = outcome.kind === "voicemail" ? dialect.machineAnswer : "human";
     await setStatus("in-progress", "answered");
     await converse(outcome as Extract<Outcome, { kind: "answer" | "voicemail" }>);
     await setStatus("completed", "completed");
@@ -124,17 +109,14 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
   /** Fetches voice documents and acts on them until the call hangs up. */
   async function converse(outcome: Extract<Outcome, { kind: "answer" | "voicemail" }>) {
     const keys = outcome.kind === "voicemail" ? [] : outcome.keys === undefined || outcome.keys === "auto" ? "auto" : [...outcome.keys];
-    let next: Next | null = {
-      url: call.url,
-      method: call.method,
-      extra: {},
-    };
+    let next: Next | null = { url: call.url, method: call.method };
     for (let documents = 0; next && documents < MAX_DOCUMENTS && !ctx.closing.closed; documents++) {
-      const { url, method, extra } = next;
+      const { url, method, digits } = next;
       next = null;
       let doc: XmlElement;
       try {
-        const res = await request("voice", url, method, { ...base(), ...extra });
+        const params = digits === undefined ? dialect.voiceParams(call) : dialect.gatherParams(call, digits);
+        const res = await request("voice", url, method, params);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         doc = parseXml(res.body);
         if (doc.name !== "Response") throw new Error(`root element is <${doc.name}>, not <Response>`);
@@ -171,12 +153,13 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
         const prompt: string[] = [];
         for (const child of verb.children) {
           if ("text" in child) continue;
+          if (!dialect.gatherChildren.has(child.name)) {
+            call.webhookErrors.push(`<${child.name}> is not allowed inside <Gather>`);
+            return "hangup";
+          }
           if (child.name === "Say" || child.name === "Play") {
             act(child, docUrl, keys);
             prompt.push(textOf(child));
-          } else if (child.name !== "Pause") {
-            call.webhookErrors.push(`<${child.name}> is not allowed inside <Gather>`);
-            return "hangup";
           }
         }
         const key = pressKey(keys, prompt.join(" "));
@@ -185,15 +168,14 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
         ctx.changed();
         return {
           url: new URL(verb.attrs.action ?? docUrl, docUrl).toString(),
-          method: (verb.attrs.method ?? "POST").toUpperCase(),
-          extra: { Digits: key, FinishedOnKey: "" },
+          method: dialect.gatherMethod(verb.attrs),
+          digits: key,
         };
       }
       case "Redirect":
         return {
           url: new URL(textOf(verb) || docUrl, docUrl).toString(),
           method: (verb.attrs.method ?? "POST").toUpperCase(),
-          extra: {},
         };
       case "Hangup":
       case "Reject":

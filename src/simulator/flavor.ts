@@ -2,22 +2,25 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { CallRecord } from "./types.js";
 
 /**
- * The seam between the simulator and the carrier it plays. The HTTP server and the
- * Simulator object know nothing of a carrier's paths, field names, error shapes or
- * signatures: each flavor says them here, so a carrier is one file in flavors/ and
- * one line in flavors/index.ts. The call player (call.ts) takes its User-Agent and
- * signatures from here, but still sends Twilio's webhook parameters as a form and
- * plays Twilio's voice XML, which every carrier played so far speaks.
+ * The seam between the simulator and the carrier it plays. The HTTP server, the call
+ * player and the Simulator object know nothing of a carrier's paths, field names,
+ * error shapes or signatures: each flavor says them here, so a carrier is one file in
+ * flavors/ and one line in flavors/index.ts. What the player still assumes of every
+ * carrier: webhooks are form posts (or GETs with the fields in the query string), and
+ * the voice XML is TwiML's verbs (Say, Play, Pause, Gather, Redirect, Hangup), which
+ * every carrier played so far speaks (LaML and TeXML are TwiML's dialects).
  */
 
 /** The account the simulator plays, as the service is configured with it. */
 export interface Account {
-  /** Twilio: the Account SID (AC…); SignalWire: the project id. */
+  /** Twilio: the Account SID (AC…); SignalWire: the project id; Telnyx: the account id webhooks name. */
   accountSid: string;
-  /** The API password: Twilio auth token or SignalWire API token. */
+  /** The API password: Twilio auth token, SignalWire API token, Telnyx API key. */
   authToken: string;
   /** SignalWire's webhook signing key; the token when unset. Twilio always signs with the auth token. */
   signingKey?: string;
+  /** Telnyx: the TeXML application calls are placed on. */
+  applicationId?: string;
 }
 
 /** An error answer of the carrier's REST API, before the flavor shapes its body. */
@@ -52,6 +55,24 @@ export interface OutgoingWebhook {
   params: Record<string, string>;
   /** The body exactly as sent ("" for GET), for carriers that sign the bytes. */
   body: string;
+  /** Unix seconds to sign as, for carriers whose signature carries a time (tests replay old ones); unset: now. */
+  timestamp?: number;
+}
+
+/** How a carrier's voice platform talks to the service during a call. */
+export interface CallDialect {
+  /** The fields of a request for a voice document (the call's Url, a Redirect). */
+  voiceParams(call: CallRecord): Record<string, string>;
+  /** The fields of a Gather's action request, with the keys pressed. */
+  gatherParams(call: CallRecord, digits: string): Record<string, string>;
+  /** The fields of a status callback; `sequence` counts them from 0. */
+  statusParams(call: CallRecord, sequence: number, durationSeconds?: number): Record<string, string>;
+  /** The method a Gather's action is requested with, from its attributes. */
+  gatherMethod(attrs: Record<string, string>): string;
+  /** The verbs that may stand inside a Gather. */
+  gatherChildren: ReadonlySet<string>;
+  /** AnsweredBy for an answering machine, with machine detection on. */
+  machineAnswer: string;
 }
 
 /** One carrier, playing one account. */
@@ -81,6 +102,9 @@ export interface CarrierFlavor {
   userAgent: string;
   /** The signature headers the carrier sends with this webhook request. */
   sign(webhook: OutgoingWebhook): Record<string, string>;
+  call: CallDialect;
+  /** The service's variables that point it at this simulator (its API at apiBaseUrl), in the order printed. */
+  serviceEnv(apiBaseUrl: string, from: string): Record<string, string>;
 }
 
 /** A carrier the simulator can play: the flavor for an account, and what `npm run simulator` needs. */
@@ -88,6 +112,4 @@ export interface FlavorDefinition {
   forAccount(account: Account): CarrierFlavor;
   /** A fresh account id in the carrier's format. */
   newAccountId(): string;
-  /** The service's variables that point it at this simulator, in the order printed. */
-  serviceEnv(account: Account, apiBaseUrl: string, from: string): Record<string, string>;
 }

@@ -41,7 +41,7 @@ function parseOutcomes(spec: string): Array<[string, Outcome]> {
 }
 
 const flavor = (process.env.SIMULATOR_FLAVOR ?? "twilio") as Flavor;
-if (!Object.hasOwn(FLAVORS, flavor)) fail(`SIMULATOR_FLAVOR: expected ${Object.keys(FLAVORS).join(" or ")}`);
+if (!Object.hasOwn(FLAVORS, flavor)) fail(`SIMULATOR_FLAVOR: expected ${Object.keys(FLAVORS).join(", ").replace(/, ([^,]+)$/, " or $1")}`);
 const port = Number(process.env.SIMULATOR_PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail("SIMULATOR_PORT: expected a port number (0-65535)");
 const accountSid = process.env.SIMULATOR_ACCOUNT_SID ?? FLAVORS[flavor].newAccountId();
@@ -59,7 +59,7 @@ const simulator = await startSimulator({
 });
 for (const [number, outcome] of parseOutcomes(process.env.SIMULATOR_OUTCOMES ?? "")) simulator.setOutcome(number, outcome);
 
-const env = FLAVORS[flavor].serviceEnv({ accountSid, authToken, signingKey }, simulator.url, "+15005550006");
+const env = simulator.serviceEnv("+15005550006");
 console.log(`${flavor} simulator listening on ${simulator.url}; point the service at it with:`);
 for (const [k, v] of Object.entries(env)) console.log(`${k}=${v}`);
 

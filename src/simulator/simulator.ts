@@ -31,8 +31,15 @@ export interface Simulator {
   pickUp(sid: string): void;
   /** Resolves once a create-call request for this number has arrived, before it is answered (or delayed, or refused). */
   waitForCreateCall(to: string, opts?: { timeoutMs?: number }): Promise<void>;
-  /** The signature headers the carrier would send for this request (for replaying and forging in tests). */
-  sign(url: string, params: Record<string, string>): Record<string, string>;
+  /**
+   * The signature headers the carrier would send for this request (for replaying and
+   * forging in tests); `timestamp` (Unix seconds) for carriers that sign one.
+   */
+  sign(url: string, params: Record<string, string>, opts?: { timestamp?: number }): Record<string, string>;
+  /** The service's variables that point it at this simulator and its account, in the order printed. */
+  serviceEnv(from?: string): Record<string, string>;
+  /** The fields the carrier sends when it fetches the call's voice document, the call answered (for replaying and forging in tests). */
+  webhookParams(call: CallRecord): Record<string, string>;
   /** Webhook requests sent and not answered yet (or not failed yet). */
   webhooksInFlight(): number;
   close(): Promise<void>;
@@ -54,7 +61,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const updates = new EventEmitter().setMaxListeners(0);
   const closing = new Closing();
   const webhooks = { inFlight: 0 };
-  const sign = (url: string, params: Record<string, string>) => flavor.sign({ url, params, body: new URLSearchParams(params).toString() });
+  const sign = (url: string, params: Record<string, string>, o: { timestamp?: number } = {}) =>
+    flavor.sign({ url, params, body: new URLSearchParams(params).toString(), timestamp: o.timestamp });
 
   /** A held call rings until pickUp(sid), or until the simulator closes. */
   function pickedUp(call: CallRecord): Promise<void> {
@@ -83,7 +91,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         records.push(call);
         const run = runCall(
           {
-            accountSid: opts.accountSid,
+            dialect: flavor.call,
             userAgent: flavor.userAgent,
             sign: flavor.sign,
             closing,
@@ -117,6 +125,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setOutcome: (number, outcome) => void outcomes.set(number, outcome),
     calls: () => [...records],
     sign,
+    serviceEnv: (from = "+15005550006") => flavor.serviceEnv(api.url, from),
+    webhookParams: (call) => flavor.call.voiceParams({ ...call, status: "in-progress", answeredBy: undefined }),
     webhooksInFlight: () => webhooks.inFlight,
     waitForCall: (match, { timeoutMs = 10_000 } = {}) => waitForCall(updates, records, match, (c) => finished.has(c), "ended", timeoutMs),
     waitForHeld: (match, { timeoutMs = 10_000 } = {}) => waitForCall(updates, records, match, (c) => ringing.has(c.sid), "held", timeoutMs),

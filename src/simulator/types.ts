@@ -1,5 +1,3 @@
-export type { Flavor } from "./flavors/index.js";
-
 /** What the phone at a destination number does. Scripted per number; the default answers. */
 export type Outcome =
   | {

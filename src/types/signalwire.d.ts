@@ -1,2 +1,2 @@
-// Typed through src/carriers/signalwire-sdk.ts; see there.
+// Typed through src/carriers/signalwire/sdk.ts; see there.
 declare module "@signalwire/compatibility-api";

@@ -1,22 +1,30 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import Telnyx from "telnyx";
+import { TelnyxWebhook } from "telnyx/lib/webhooks";
 import twilio from "twilio";
 import type { Carrier, WebhookRequest } from "../../src/carriers/carrier.js";
-import { createSignalWireCarrier } from "../../src/carriers/signalwire.js";
-import { RestClient } from "../../src/carriers/signalwire-sdk.js";
-import { createTwilioCarrier } from "../../src/carriers/twilio.js";
+import { connectSignalWire } from "../../src/carriers/signalwire/client.js";
+import { RestClient } from "../../src/carriers/signalwire/sdk.js";
+import { connectTelnyx } from "../../src/carriers/telnyx/client.js";
+import { connectTwilio } from "../../src/carriers/twilio/client.js";
 import { startSimulator, type Flavor, type Simulator, type SimulatorOptions } from "../../src/simulator/index.js";
 import type { SayStep, VoiceScript } from "../../src/voice/script.types.js";
 
 export const FROM = "+15005550006";
 
-/** The account a simulator plays: for SignalWire, a signing key distinct from the API token. */
+/**
+ * The account a simulator plays. SignalWire's signing key is distinct from its API
+ * token; Telnyx's is an Ed25519 private key (PEM), whose public half the service gets.
+ */
 export interface Account {
   flavor: Flavor;
   accountSid: string;
   authToken: string;
   signingKey: string;
+  /** Telnyx: the TeXML application calls are placed on. */
+  applicationId?: string;
 }
 
 export function newAccount(flavor: Flavor): Account {
@@ -24,7 +32,22 @@ export function newAccount(flavor: Flavor): Account {
     const authToken = randomBytes(16).toString("hex");
     return { flavor, accountSid: `AC${randomBytes(16).toString("hex")}`, authToken, signingKey: authToken };
   }
+  if (flavor === "telnyx") {
+    const { privateKey } = generateKeyPairSync("ed25519");
+    return {
+      flavor,
+      accountSid: randomUUID(),
+      authToken: `KEY${randomBytes(24).toString("hex").toUpperCase()}`,
+      signingKey: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+      applicationId: String(BigInt(`0x${randomBytes(8).toString("hex")}`) >> 1n),
+    };
+  }
   return { flavor, accountSid: randomUUID(), authToken: `PT${randomBytes(24).toString("hex")}`, signingKey: `PSK_${randomBytes(16).toString("hex")}` };
+}
+
+/** The base64 of the 32 raw bytes of the public half of an Ed25519 private key (PEM): TELNYX_PUBLIC_KEY. */
+export function ed25519PublicKeyOf(privatePem: string): string {
+  return createPublicKey(createPrivateKey(privatePem)).export({ format: "der", type: "spki" }).subarray(-32).toString("base64");
 }
 
 export function simulatorFor(account: Account, opts: Partial<SimulatorOptions> = {}): Promise<Simulator> {
@@ -32,7 +55,8 @@ export function simulatorFor(account: Account, opts: Partial<SimulatorOptions> =
     flavor: account.flavor,
     accountSid: account.accountSid,
     authToken: account.authToken,
-    ...(account.flavor === "signalwire" ? { signingKey: account.signingKey } : {}),
+    ...(account.flavor !== "twilio" ? { signingKey: account.signingKey } : {}),
+    ...(account.applicationId ? { applicationId: account.applicationId } : {}),
     host: "127.0.0.1",
     port: 0,
     ringMs: 0,
@@ -40,18 +64,30 @@ export function simulatorFor(account: Account, opts: Partial<SimulatorOptions> =
   });
 }
 
-/** The real carrier adapter (real SDK) for an account, pointed at apiBaseUrl. */
+/** The real carrier adapter (real SDK) for an account, pointed at the simulator (or anything) at apiBaseUrl. */
 export function carrierFor(
   account: Account,
   apiBaseUrl: string,
-  opts: { timeoutMs?: number; authToken?: string; signingKey?: string; sdkHttpClient?: boolean } = {},
+  opts: { timeoutMs?: number; authToken?: string; signingKey?: string; publicKey?: string; sdkHttpClient?: boolean; nowSeconds?: () => number } = {},
 ): Carrier {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const authToken = opts.authToken ?? account.authToken;
   if (account.flavor === "twilio") {
-    return createTwilioCarrier({ accountSid: account.accountSid, authToken, from: FROM, apiBaseUrl, sdkHttpClient: opts.sdkHttpClient }, { timeoutMs });
+    return connectTwilio({ accountSid: account.accountSid, authToken, from: FROM, apiBaseUrl, sdkHttpClient: opts.sdkHttpClient }, { timeoutMs });
   }
-  return createSignalWireCarrier(
+  if (account.flavor === "telnyx") {
+    return connectTelnyx(
+      {
+        apiKey: authToken,
+        publicKey: opts.publicKey ?? ed25519PublicKeyOf(opts.signingKey ?? account.signingKey),
+        applicationId: account.applicationId!,
+        from: FROM,
+        apiBaseUrl: `${apiBaseUrl}/v2`,
+      },
+      { timeoutMs, nowSeconds: opts.nowSeconds },
+    );
+  }
+  return connectSignalWire(
     {
       project: account.accountSid,
       token: authToken,
@@ -69,7 +105,7 @@ export interface ServiceRequest {
   method: string;
   /** Query string parameters (what a GET webhook carries). */
   query: Record<string, string>;
-  /** Exactly what the adapter's verifySignature was given. */
+  /** Exactly what the adapter's verifyWebhook was given. */
   webhook: WebhookRequest;
   verified: boolean;
 }
@@ -120,6 +156,8 @@ export async function startFakeService(carrier: Carrier): Promise<FakeService> {
       const webhook: WebhookRequest = {
         // The public URL exactly as the carrier requested it, not re-serialised.
         url: `${base}${rawTarget}`,
+        method: req.method ?? "GET",
+        rawBody: body,
         params: req.method === "POST" ? formParams(body) : {},
         headers,
       };
@@ -128,7 +166,7 @@ export async function startFakeService(carrier: Carrier): Promise<FakeService> {
         method: req.method ?? "GET",
         query: Object.fromEntries(url.searchParams),
         webhook,
-        verified: carrier.verifySignature(webhook),
+        verified: carrier.verifyWebhook(webhook),
       };
       requests.push(record);
       if (!record.verified) return void res.writeHead(403).end("bad signature");
@@ -140,7 +178,8 @@ export async function startFakeService(carrier: Carrier): Promise<FakeService> {
           : undefined;
       if (!reply) return void res.writeHead(404).end("no such route");
       if (Array.isArray(reply)) {
-        return void res.writeHead(200, { "Content-Type": "text/xml" }).end(carrier.voiceResponse(reply));
+        const document = carrier.render(reply);
+        return void res.writeHead(200, { "Content-Type": document.contentType }).end(document.body);
       }
       res.writeHead(reply.status, { "Content-Type": reply.contentType ?? "text/plain" }).end(reply.body);
     });
@@ -157,6 +196,22 @@ export async function startFakeService(carrier: Carrier): Promise<FakeService> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The carrier SDK's own verdict on a webhook's signature, independent of the adapter's
+ * code path: twilio's validateRequest, SignalWire's, and for Telnyx its SDK's Ed25519
+ * verifier (WebCrypto, where the service uses node:crypto; it also refuses a stale timestamp).
+ */
+export async function sdkJudge(account: Account, webhook: WebhookRequest): Promise<boolean> {
+  const h = webhook.headers;
+  if (account.flavor === "twilio") return twilio.validateRequest(account.authToken, h["x-twilio-signature"] ?? "", webhook.url, webhook.params);
+  if (account.flavor === "signalwire") return RestClient.validateRequest(account.signingKey, h["x-signalwire-signature"] ?? "", webhook.url, webhook.params);
+  const headers = Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => typeof e[1] === "string"));
+  return new TelnyxWebhook(ed25519PublicKeyOf(account.signingKey)).verify(webhook.rawBody, headers).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A free port with nothing listening on it. */
@@ -178,7 +233,7 @@ export function say(text: string): SayStep {
   return { kind: "say", parts: [{ text }], language: "en-US" };
 }
 
-/** The carrier's own SDK client, unwrapped, pointed at apiBaseUrl: to see what the SDK itself does. */
+/** The carrier's own SDK client, unwrapped, pointed at apiBaseUrl: to see what the SDK itself does (Twilio's form of create-call). */
 export interface SdkCalls {
   create(params: {
     to: string;
@@ -193,6 +248,26 @@ export interface SdkCalls {
 }
 
 export function sdkClient(account: Account, apiBaseUrl: string, authToken = account.authToken): SdkCalls {
+  if (account.flavor === "telnyx") {
+    // The telnyx SDK's create-call for a TeXML application, with the same request in TeXML's words.
+    const client = new Telnyx({ apiKey: authToken, baseURL: `${apiBaseUrl}/v2`, maxRetries: 0, logLevel: "off" });
+    return {
+      async create(p) {
+        const body = {
+          To: p.to,
+          From: p.from,
+          Url: p.url,
+          ...(p.method ? { Method: p.method as "GET" | "POST" } : {}),
+          ...(p.statusCallback ? { StatusCallback: p.statusCallback } : {}),
+          ...(p.statusCallbackMethod ? { StatusCallbackMethod: p.statusCallbackMethod } : {}),
+          ...(p.statusCallbackEvent ? { StatusCallbackEvent: p.statusCallbackEvent.join(" ") } : {}),
+          ...(p.machineDetection ? { MachineDetection: p.machineDetection } : {}),
+        };
+        const created = await client.texml.calls.create(account.applicationId!, body);
+        return { sid: created.call_sid, status: created.status, to: created.to, from: created.from };
+      },
+    };
+  }
   if (account.flavor === "twilio") {
     const client = twilio(account.accountSid, authToken, { autoRetry: false });
     client.api.baseUrl = apiBaseUrl;

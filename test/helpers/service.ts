@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from "node:crypto";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/logger.js";
 import { manualClock } from "./clock.js";
 import { startService, type RunningService } from "../../src/service.js";
 import type { TunnelOpener } from "../../src/tunnel.js";
-import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import type { Flavor, Simulator } from "../../src/simulator/index.js";
+import { newAccount, simulatorFor } from "./carrier-world.js";
 import { createPostgresDatabase, freshPglite, type DbKind } from "./databases.js";
 
 export const API_KEY = "test-key-0123456789abcdef";
@@ -36,7 +36,9 @@ export interface ApiResponse {
   headers: Headers;
 }
 
-export type CarrierKind = "twilio" | "signalwire";
+/** Every carrier the simulator plays: the service talks to it through that carrier's real SDK. */
+export type CarrierKind = Flavor;
+export const CARRIER_KINDS: CarrierKind[] = ["twilio", "signalwire", "telnyx"];
 
 /**
  * The real service on a free port, on a real database, placing calls through a
@@ -147,46 +149,10 @@ export function jsonOrNothing(text: string): any {
 
 /** A simulator playing the carrier, and the environment that points the service at it. */
 export async function startCarrier(carrier: CarrierKind): Promise<{ simulator: Simulator; carrierEnv: Record<string, string> }> {
-  if (carrier === "twilio") {
-    const accountSid = `AC${randomBytes(16).toString("hex")}`;
-    const authToken = randomBytes(16).toString("hex");
-    const simulator = await startSimulator({ flavor: "twilio", accountSid, authToken, host: "127.0.0.1", port: 0, ringMs: 0 });
-    return {
-      simulator,
-      carrierEnv: {
-        CARRIER: "twilio",
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_NUMBER: "+15005550006",
-        TWILIO_API_BASE_URL: simulator.url,
-      },
-    };
-  }
-  const project = randomUUID();
-  const token = `PT${randomBytes(24).toString("hex")}`;
-  // A signing key distinct from the token, as SignalWire dashboards issue them.
-  const signingKey = `PSK_${randomBytes(16).toString("hex")}`;
-  const simulator = await startSimulator({
-    flavor: "signalwire",
-    accountSid: project,
-    authToken: token,
-    signingKey,
-    host: "127.0.0.1",
-    port: 0,
-    ringMs: 0,
-  });
-  return {
-    simulator,
-    carrierEnv: {
-      CARRIER: "signalwire",
-      SIGNALWIRE_PROJECT: project,
-      SIGNALWIRE_TOKEN: token,
-      SIGNALWIRE_SIGNING_KEY: signingKey,
-      SIGNALWIRE_SPACE: "example.signalwire.com",
-      SIGNALWIRE_NUMBER: "+15005550006",
-      SIGNALWIRE_API_BASE_URL: simulator.url,
-    },
-  };
+  // For SignalWire a signing key distinct from the token, as its dashboards issue them;
+  // for Telnyx an Ed25519 key pair, the service given the public half.
+  const simulator = await simulatorFor(newAccount(carrier));
+  return { simulator, carrierEnv: simulator.serviceEnv("+15005550006") };
 }
 
 /** The digits the simulated phone heard after "Your code is". */

@@ -11,17 +11,9 @@ export function numbers(): () => string {
   };
 }
 
-/** The parameters the carrier sends about this call. */
+/** The parameters the carrier sends about this call when it fetches the voice document (CallSid, CallStatus… in every carrier played so far). */
 export function callParams(t: TestService, call: CallRecord): Record<string, string> {
-  return {
-    CallSid: call.sid,
-    AccountSid: t.carrierEnv.TWILIO_ACCOUNT_SID ?? t.carrierEnv.SIGNALWIRE_PROJECT!,
-    From: call.from,
-    To: call.to,
-    CallStatus: "in-progress",
-    Direction: "outbound-api",
-    ApiVersion: "2010-04-01",
-  };
+  return t.simulator.webhookParams(call);
 }
 
 export interface WebhookOptions {
@@ -33,6 +25,8 @@ export interface WebhookOptions {
   signedUrl?: string;
   /** Change these parameters after signing. */
   tamper?: Record<string, string>;
+  /** Sign as of this Unix time (carriers whose signature carries one). */
+  timestamp?: number;
 }
 
 /** Posts to one of the service's webhooks as the carrier would, signed by the simulator's own key. */
@@ -40,7 +34,7 @@ export async function postWebhook(t: TestService, path: string, params: Record<s
   const url = `${t.service.deps.publicBaseUrl()}${path}`;
   let headers: Record<string, string> = {};
   if (opts.sign !== false) {
-    headers = t.simulator.sign(opts.signedUrl ?? url, params);
+    headers = t.simulator.sign(opts.signedUrl ?? url, params, { timestamp: opts.timestamp });
     if (opts.signature) for (const k of Object.keys(headers)) headers[k] = opts.signature;
   }
   const res = await fetch(`${t.service.url}${path}`, {

@@ -16,7 +16,7 @@ export const validateAuthRoute = createRoute({
   tags: ["Verification"],
   summary: "Check the code the user typed",
   description:
-    "Checks a code against the number's latest challenge (or the challenge with this id). Each guess counts, in one atomic statement: concurrent guesses cannot exceed OTP_MAX_ATTEMPTS, and a right code is approved once. A wrong code is an answer (403 with `reason`), not an error.",
+    "Checks a code against the number's latest challenge (or the challenge with this id). Each guess counts, and is judged on the challenge as it stands: concurrent guesses, on any number of instances, cannot exceed OTP_MAX_ATTEMPTS, and a right code is approved once. A wrong code is an answer (403 with `reason`), not an error.",
   security: apiKeySecurity,
   request: {
     headers: z.object({ "X-Request-Id": requestIdParam }),

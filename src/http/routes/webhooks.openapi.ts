@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import { CARRIERS } from "../../carriers/registry.js";
 import { errorResponses } from "../error-docs.js";
 import { publicRoute, withRequestId } from "../openapi-route.js";
 
@@ -8,20 +9,33 @@ import { publicRoute, withRequestId } from "../openapi-route.js";
 const formValue = z.union([z.string(), z.array(z.string())]);
 const field = (description: string) => formValue.optional().meta({ description });
 
+const carriers = Object.values(CARRIERS);
+/** A list in prose: "a, b or c". */
+const either = (items: string[]) => items.join(", ").replace(/, ([^,]+)$/, " or $1");
+
+/** Each carrier's documented fields; a field several carriers send says which. */
+const fields: Record<string, { description: string; carriers: string[] }> = {};
+for (const c of carriers) {
+  for (const [name, description] of Object.entries(c.webhookDocs.fields)) {
+    (fields[name] ??= { description, carriers: [] }).carriers.push(c.title);
+  }
+}
+
 /** What a webhook POST may carry: text fields only (the route refuses anything else before the signature check). */
 export const webhookForm = z
-  .object({
-    CallSid: field("The call's id at the carrier. A voice webhook from another call than the one placed for the challenge hears no code."),
-    AccountSid: field("The carrier account (Twilio) or project (SignalWire)."),
-    CallStatus: field("queued, initiated, ringing, in-progress, completed, busy, no-answer, failed or canceled."),
-    AnsweredBy: field("The answering-machine verdict (human, machine_start, fax, …) when detection is on; a machine hears no code."),
-    Digits: field("The key pressed, on the gate and repeat steps."),
-  })
+  .object(
+    Object.fromEntries(
+      Object.entries(fields).map(([name, f]) => [
+        name,
+        field(f.carriers.length === carriers.length ? f.description : `${f.description} (${either(f.carriers)})`),
+      ]),
+    ),
+  )
   .catchall(formValue)
   .meta({
     id: "CarrierWebhookForm",
     description:
-      "The carrier's form fields, all covered by its signature. Text only; a repeated field keeps every value for the signature and its first value is used.",
+      "The carrier's form fields, all covered by its signature; each carrier's fields are read by its own module and nothing else. Text only; a repeated field keeps every value for the signature and its first value is used.",
   });
 
 const example = {
@@ -33,15 +47,20 @@ const example = {
   ApiVersion: "2010-04-01",
 };
 
-const signatures = z.object({
-  "X-Twilio-Signature": z.string().optional().meta({
-    param: { example: "0uYgPdm4Kpx5vQ6d9T7yGBZ2zGc=" },
-    description: "Twilio's HMAC-SHA1 (base64) over PUBLIC_BASE_URL + this path and query + the sorted form fields, keyed with TWILIO_AUTH_TOKEN.",
-  }),
-  "X-SignalWire-Signature": z.string().optional().meta({
-    description: "SignalWire's signature, computed the same way with SIGNALWIRE_SIGNING_KEY (X-Twilio-Signature is accepted too).",
-  }),
-});
+/** Header names as the carriers write them in their documentation. */
+const headerName = (lower: string) => lower.replace(/(^|-)([a-z])/g, (_, dash: string, ch: string) => dash + ch.toUpperCase()).replace("Signalwire", "SignalWire");
+
+const signatures = z.object(
+  Object.fromEntries(
+    carriers.flatMap((c) =>
+      Object.entries(c.signatureHeaders).map(([name, description]) => [
+        headerName(name),
+        z.string().optional().meta({ description: `${c.title}: ${description}` }),
+      ]),
+    ),
+  ),
+);
+const markups = either(carriers.map((c) => `${c.webhookDocs.markup} (${c.title})`));
 
 // Documented, not enforced: a webhook is answered only after its signature is checked,
 // so these accept any text (repeated too) and the handler treats what it cannot use as unknown.
@@ -67,8 +86,10 @@ const voice = (method: "get" | "post") =>
     tags: ["Carrier webhooks"],
     summary: method === "post" ? "The call's voice XML (carrier webhook)" : "The call's voice XML, fetched with GET (carrier webhook)",
     description:
-      "Called by the carrier, not by you: the service hands this URL to the carrier with each call. Answered only when the signature matches; then the TwiML (Twilio) or LaML (SignalWire) that reads the code twice and offers to repeat it. A challenge that has ended, or a request from another call, hears that the code is no longer available." +
-      (method === "get" ? " With GET the carrier's fields come in the query string, covered by the signature over the URL." : ""),
+      `Called by the carrier, not by you: the service hands this URL to the carrier with each call. Answered only when the signature matches; then the ${markups} that reads the code twice and offers to repeat it. A challenge that has ended, or a request from another call, hears that the code is no longer available.` +
+      (method === "get"
+        ? " With GET the carrier's fields come in the query string, covered by the signature over the URL (Twilio, SignalWire); a carrier whose signature covers only the body (Telnyx) is refused on GET."
+        : ""),
     security: publicRoute,
     request: { query, headers: signatures, ...(method === "post" ? { body: formBody("The call was answered", { ...example, CallStatus: "in-progress" }) } : {}) },
     responses: {

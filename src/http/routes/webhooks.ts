@@ -1,37 +1,38 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../env.js";
-import { CALL_STATUSES, recordAnsweredBy, recordCallEvent, type CallStatus } from "../../otp/call-events.js";
+import type { CallEvent, WebhookRequest } from "../../carriers/carrier.js";
+import { SIGNATURE_HEADERS } from "../../carriers/registry.js";
+import { recordAnsweredBy, recordCallEvent, recordedAnsweredBy } from "../../otp/call-events.js";
 import { codeToSpeak } from "../../otp/challenges.js";
 import { resolveLanguage } from "../../voice/phrases.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
-import { readForm, type FormFields } from "../form.js";
+import { readForm } from "../form.js";
 import { publicRequestUrl } from "../public-url.js";
 import { challengeId } from "../schemas.js";
 import { callStatusRoute, voiceRoutes, webhookForm } from "./webhooks.openapi.js";
 
-type Params = FormFields;
-const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-/** AnsweredBy as carriers spell it (human, machine_start, fax…); anything else is not kept. */
-const answeredByOf = (params: Params) => {
-  const v = first(params.AnsweredBy);
-  return v && /^[a-z_]{1,32}$/.test(v) ? v : undefined;
-};
 const GATE_TRIES = 3;
 
-/** The carrier's webhooks. Nothing here is answered before the signature checks out. */
+/**
+ * The carrier's webhooks. Nothing here is answered before the signature checks out, and
+ * nothing here reads a carrier's fields: the carrier turns the request into a CallEvent.
+ */
 export function webhookRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
-  async function verified(c: Context<AppEnv>): Promise<Params> {
-    let params: Params = {};
+  async function verified(c: Context<AppEnv>): Promise<CallEvent> {
+    let params: WebhookRequest["params"] = {};
+    let rawBody = "";
     if (c.req.method === "POST") {
       const type = c.req.header("content-type") ?? "";
       if (!/^application\/x-www-form-urlencoded|^multipart\/form-data/i.test(type)) {
         throw new AppError("unsupported_media_type", "carrier webhooks are form posts");
       }
+      // Some carriers sign the bytes of the body; readForm reads the same text again (Hono keeps it).
+      rawBody = await c.req.text();
       // Every value of a repeated key is signed, so every value must be kept.
       // A malformed multipart body (no boundary, cut short) makes the parser throw: the sender's fault.
       params = await readForm(c).catch(() => {
@@ -43,21 +44,35 @@ export function webhookRoutes(deps: AppDeps) {
       }
     }
     const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
-    // The carriers' signature headers, all the adapters read.
-    const headers = { "x-twilio-signature": c.req.header("x-twilio-signature"), "x-signalwire-signature": c.req.header("x-signalwire-signature") };
-    if (!deps.carrier.verifySignature({ url, params, headers })) {
+    // The carriers' signature headers (the registry lists them): all a carrier reads of the headers.
+    const headers: WebhookRequest["headers"] = {};
+    for (const name of SIGNATURE_HEADERS) headers[name] = c.req.header(name);
+    const request: WebhookRequest = { url, method: c.req.method, rawBody, params, headers };
+    if (!deps.carrier.verifyWebhook(request)) {
       c.get("log").warn("webhook refused: bad or missing signature");
       deps.metrics.webhookRefusals.inc({ webhook: c.req.path });
       throw new AppError("invalid_signature", "the carrier signature is missing or does not match this URL");
     }
-    return params;
+    return deps.carrier.parseWebhook(request);
   }
 
-  const xml = (c: Context, script: VoiceScript) =>
-    c.body(deps.carrier.voiceResponse(script), 200, { "Content-Type": "text/xml; charset=utf-8" });
+  const xml = (c: Context, script: VoiceScript) => {
+    const document = deps.carrier.render(script);
+    return c.body(document.body, 200, { "Content-Type": document.contentType });
+  };
+
+  /** A machine or a fax answered, as this request says or, failing that, as an earlier one of the call said. */
+  async function machineAnswered(id: string, event: CallEvent): Promise<boolean> {
+    let verdict = event.answeredBy?.verdict;
+    if (!verdict && deps.config.voice.machineDetection) {
+      const stored = await recordedAnsweredBy(deps.otp, id);
+      if (stored) verdict = deps.carrier.answeringVerdict(stored);
+    }
+    return verdict === "machine" || verdict === "fax";
+  }
 
   async function voice(c: Context<AppEnv>) {
-    const params = await verified(c);
+    const event = await verified(c);
     const id = c.req.query("c") ?? "";
     const step = c.req.query("step");
     const n = Math.max(0, Math.min(10, Number(c.req.query("n") ?? "0") || 0));
@@ -65,14 +80,13 @@ export function webhookRoutes(deps: AppDeps) {
     const fallbackLanguage = resolveLanguage(deps.config.voice.language) ?? "en";
 
     const call = challengeId.safeParse(id).success ? await codeToSpeak(deps.otp, id) : null;
-    const callSid = first(params.CallSid);
     // A challenge that ended, or a request from another call than the one we placed, hears no code.
-    if (!call || (call.callSid && callSid && call.callSid !== callSid)) {
+    if (!call || (call.callSid && event.callId && call.callSid !== event.callId)) {
       return xml(c, unavailableScript(settings, call?.language ?? fallbackLanguage));
     }
-    const answeredBy = answeredByOf(params);
-    if (answeredBy && /^(machine|fax)/.test(answeredBy)) {
-      await recordAnsweredBy(deps.otp, id, answeredBy);
+    if (await machineAnswered(id, event)) {
+      const answeredBy = event.answeredBy?.detail;
+      if (answeredBy) await recordAnsweredBy(deps.otp, id, answeredBy);
       c.get("log").info({ challenge: id, answeredBy }, "answering machine: code withheld");
       return xml(c, machineScript(settings, call.language));
     }
@@ -81,7 +95,7 @@ export function webhookRoutes(deps: AppDeps) {
       afterGate: `${base}/call-2fa?c=${id}&step=gate&n=${gateTries}`,
       afterCode: `${base}/call-2fa?c=${id}&step=code&n=${repeats}`,
     });
-    const digits = first(params.Digits);
+    const digits = event.digits;
 
     if (step === "gate") {
       if (call.gateDigit !== null && digits === String(call.gateDigit)) return xml(c, codeScript(settings, call, next(0, 1), 0));
@@ -99,18 +113,13 @@ export function webhookRoutes(deps: AppDeps) {
   app.openapi(voiceRoutes.get, voice);
 
   app.openapi(callStatusRoute, async (c) => {
-    const params = await verified(c);
+    const event = await verified(c);
     const id = c.req.query("c") ?? "";
-    const status = first(params.CallStatus);
-    const callSid = first(params.CallSid);
-    if (challengeId.safeParse(id).success && callSid && CALL_STATUSES.includes(status as CallStatus)) {
-      const { recorded } = await recordCallEvent(deps.otp, {
-        challengeId: id,
-        callSid,
-        status: status as CallStatus,
-        answeredBy: answeredByOf(params),
-      });
-      if (recorded) deps.metrics.callOutcomes.inc({ status: status as string });
+    const { callId, status } = event;
+    if (challengeId.safeParse(id).success && callId && status) {
+      // recordCallEvent ignores an event from another call than the one placed, or one that does not move it forward.
+      const { recorded } = await recordCallEvent(deps.otp, { challengeId: id, callSid: callId, status, answeredBy: event.answeredBy?.detail });
+      if (recorded) deps.metrics.callOutcomes.inc({ status });
       c.get("log").info({ challenge: id, callStatus: status, recorded }, "call status");
     }
     return c.body(null, 204);

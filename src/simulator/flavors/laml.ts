@@ -1,5 +1,6 @@
 import twilio from "twilio";
-import type { Account, ApiFailure, CarrierFlavor } from "../flavor.js";
+import type { Account, ApiFailure, CallDialect, CarrierFlavor } from "../flavor.js";
+import type { CallRecord } from "../types.js";
 
 /**
  * The Twilio REST API and its webhooks, which SignalWire's LaML API copies field for
@@ -16,6 +17,37 @@ export interface LamlDifferences {
   signatureHeader: string;
   signingKey: string;
   userAgent: string;
+  serviceEnv(apiBaseUrl: string, from: string): Record<string, string>;
+}
+
+/** Twilio's webhook fields; LaML's are the same. AnsweredBy comes with every request once known. */
+function lamlCall(account: Account): CallDialect {
+  const base = (call: CallRecord) => ({
+    CallSid: call.sid,
+    AccountSid: account.accountSid,
+    From: call.from,
+    To: call.to,
+    Caller: call.from,
+    Called: call.to,
+    Direction: "outbound-api",
+    ApiVersion: "2010-04-01",
+    CallStatus: call.status,
+    ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
+  });
+  return {
+    voiceParams: base,
+    gatherParams: (call, digits) => ({ ...base(call), Digits: digits, FinishedOnKey: "" }),
+    statusParams: (call, sequence, durationSeconds) => ({
+      ...base(call),
+      CallbackSource: "call-progress-events",
+      SequenceNumber: String(sequence),
+      Timestamp: new Date().toUTCString(),
+      ...(durationSeconds !== undefined ? { CallDuration: String(durationSeconds) } : {}),
+    }),
+    gatherMethod: (attrs) => (attrs.method ?? "POST").toUpperCase(),
+    gatherChildren: new Set(["Say", "Play", "Pause"]),
+    machineAnswer: "machine_start",
+  };
 }
 
 export function lamlFlavor(account: Account, differ: LamlDifferences): CarrierFlavor {
@@ -107,5 +139,9 @@ export function lamlFlavor(account: Account, differ: LamlDifferences): CarrierFl
     userAgent: differ.userAgent,
 
     sign: ({ url, params }) => ({ [differ.signatureHeader]: twilio.getExpectedTwilioSignature(differ.signingKey, url, params) }),
+
+    call: lamlCall(account),
+
+    serviceEnv: differ.serviceEnv,
   };
 }

@@ -10,13 +10,13 @@ export const twilioFlavor: FlavorDefinition = {
       signatureHeader: "X-Twilio-Signature",
       signingKey: account.authToken,
       userAgent: "TwilioProxy/1.1",
+      serviceEnv: (apiBaseUrl, from) => ({
+        CARRIER: "twilio",
+        TWILIO_ACCOUNT_SID: account.accountSid,
+        TWILIO_AUTH_TOKEN: account.authToken,
+        TWILIO_NUMBER: from,
+        TWILIO_API_BASE_URL: apiBaseUrl,
+      }),
     }),
   newAccountId: () => `AC${randomBytes(16).toString("hex")}`,
-  serviceEnv: (account, apiBaseUrl, from) => ({
-    CARRIER: "twilio",
-    TWILIO_ACCOUNT_SID: account.accountSid,
-    TWILIO_AUTH_TOKEN: account.authToken,
-    TWILIO_NUMBER: from,
-    TWILIO_API_BASE_URL: apiBaseUrl,
-  }),
 };

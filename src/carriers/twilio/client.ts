@@ -1,21 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import twilio from "twilio";
-import type { TwilioSettings } from "../config/index.js";
-import type { Carrier, CarrierName, PlaceCallRequest, WebhookRequest } from "./carrier.js";
+import type { Carrier, CarrierOptions, PlaceCallRequest, WebhookRequest } from "../carrier.js";
 import { createCall } from "./create-call.js";
-import { LeanTwilioHttp } from "./twilio-http.js";
+import { sdkError } from "./errors.js";
+import { LeanTwilioHttp } from "./http.js";
+import type { TwilioSettings } from "./settings.js";
 import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
-
-export interface CarrierOptions {
-  timeoutMs: number;
-  /** "simulator" when this client talks to the in-process simulator. */
-  name?: CarrierName;
-}
+import { answeringVerdict, parseTwimlWebhook } from "./webhook.js";
 
 /** Create-call requests one process keeps open at once towards the carrier's API. */
 const CALLS_IN_FLIGHT = 512;
 
-export function createTwilioCarrier(settings: TwilioSettings, opts: CarrierOptions): Carrier {
+export function connectTwilio(settings: TwilioSettings, opts: CarrierOptions): Carrier {
   const name = opts.name ?? "twilio";
   // autoRetry stays off: a retried create-call could ring the phone twice. The SDK's
   // agent allows 20 sockets per host by default: with a carrier taking 300 ms to
@@ -39,7 +35,7 @@ export function createTwilioCarrier(settings: TwilioSettings, opts: CarrierOptio
     name,
     placeCall: (req: PlaceCallRequest) =>
       createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
-    verifySignature(req: WebhookRequest) {
+    verifyWebhook(req: WebhookRequest) {
       const signature = req.headers["x-twilio-signature"];
       if (!signature) return false;
       // The URL as received is one of the strings the SDK's validator tries; it tries the
@@ -49,11 +45,15 @@ export function createTwilioCarrier(settings: TwilioSettings, opts: CarrierOptio
       if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
       return twilio.validateRequest(settings.authToken, signature, req.url, req.params);
     },
-    voiceResponse(script) {
+    parseWebhook: parseTwimlWebhook,
+    answeringVerdict,
+    render(script) {
       const response = new twilio.twiml.VoiceResponse() as unknown as ResponseBuilder;
-      return renderVoiceXml(response, script, (say: SayNode, ms) =>
+      const body = renderVoiceXml(response, script, (say: SayNode, ms) =>
         (say as unknown as { break(a: { time: string }): unknown }).break({ time: `${ms}ms` }),
       );
+      return { contentType: "text/xml; charset=utf-8", body };
     },
+    mapError: (err) => sdkError(name, err, opts.timeoutMs),
   };
 }

@@ -1,16 +1,13 @@
-import { maskNumber } from "../phone.js";
-import { CarrierError, type CarrierName } from "./carrier.js";
-
-// Carrier messages quote the number ("The 'To' number +1415… is not valid"); the
-// message reaches logs and API clients, so numbers in it are masked.
-const maskNumbers = (text: string) => text.replace(/\+?\d[\d ()-]{6,}\d/g, (m) => maskNumber(m.replace(/[^\d+]/g, "")));
+import { CarrierError } from "../carrier.js";
+import { maskNumbers } from "../mask.js";
 
 /**
- * Turns whatever a carrier SDK threw into a CarrierError. Both SDKs are twilio-node
- * underneath: RestException for a JSON error reply, an Axios error for network
- * trouble and timeouts, SyntaxError for a reply that is not JSON.
+ * The error mapping of Twilio and SignalWire: whatever their SDK threw, as a
+ * CarrierError. Both SDKs are twilio-node underneath: RestException for a JSON error
+ * reply, an Axios error for network trouble and timeouts, SyntaxError for a reply that
+ * is not JSON. Every refusal keeps the carrier's own code (21211, 20003…).
  */
-export function sdkError(carrier: CarrierName, err: unknown, timeoutMs: number): CarrierError {
+export function sdkError(carrier: string, err: unknown, timeoutMs: number): CarrierError {
   if (err instanceof CarrierError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as Record<string, unknown>;
   const message = typeof e.message === "string" ? e.message : String(err);

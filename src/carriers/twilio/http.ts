@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { keptAliveAgents, sendRequest, type Agents } from "../net/http-request.js";
+import { keptAliveAgents, sendRequest, type Agents } from "../../net/http-request.js";
 
 /** What the twilio SDK hands its HTTP client (BaseTwilio.request). */
 interface SdkRequest {
@@ -36,9 +36,9 @@ function form(values: Record<string, unknown>): string {
  * sends it, over node:https with kept-alive connections. The SDK's own client goes
  * through axios, which cost a fifth of the service's CPU per call placed (a call in
  * the benchmark took 2.0 ms of CPU with it, 1.6 ms with this). Failures keep the
- * shapes src/carriers/sdk-errors.ts classifies: node's network errors with their
+ * shapes src/carriers/twilio/errors.ts classifies: node's network errors with their
  * codes, ECONNABORTED on a timeout, and bodies as text for the SDK to parse. No
- * proxy: with HTTP_PROXY set the SDK's own client is used (src/carriers/twilio.ts).
+ * proxy: with HTTP_PROXY set the SDK's own client is used (see client.ts).
  */
 export class LeanTwilioHttp {
   readonly #agents: Agents;

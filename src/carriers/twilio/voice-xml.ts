@@ -1,4 +1,4 @@
-import type { GatherStep, PauseStep, SayStep, VoiceScript } from "../voice/script.types.js";
+import type { GatherStep, PauseStep, SayStep, VoiceScript } from "../../voice/script.types.js";
 
 // The Twilio and SignalWire builders are the same twilio-node code at two ages; these
 // are the few methods both have, so one renderer serves both.

@@ -1,9 +1,10 @@
-import type { SignalWireSettings } from "../config/index.js";
-import type { Carrier, PlaceCallRequest, WebhookRequest } from "./carrier.js";
-import { createCall } from "./create-call.js";
-import { RestClient } from "./signalwire-sdk.js";
-import type { CarrierOptions } from "./twilio.js";
-import { renderVoiceXml, type ResponseBuilder, type SayNode } from "./voice-xml.js";
+import type { Carrier, CarrierOptions, PlaceCallRequest, WebhookRequest } from "../carrier.js";
+import { createCall } from "../twilio/create-call.js";
+import { sdkError } from "../twilio/errors.js";
+import { renderVoiceXml, type ResponseBuilder, type SayNode } from "../twilio/voice-xml.js";
+import { answeringVerdict, parseTwimlWebhook } from "../twilio/webhook.js";
+import type { SignalWireSettings } from "./settings.js";
+import { RestClient } from "./sdk.js";
 
 type RequestOptions = Record<string, unknown>;
 type RequestClientClass = new () => { request(opts: RequestOptions): Promise<unknown> };
@@ -19,8 +20,8 @@ function timedRequestClient(timeoutMs: number) {
   return new TimedRequestClient();
 }
 
-export function createSignalWireCarrier(settings: SignalWireSettings, opts: CarrierOptions): Carrier {
-  const name = "signalwire";
+export function connectSignalWire(settings: SignalWireSettings, opts: CarrierOptions): Carrier {
+  const name = opts.name ?? "signalwire";
   const client = RestClient(settings.project, settings.token, {
     signalwireSpaceUrl: settings.space,
     httpClient: timedRequestClient(opts.timeoutMs) as never,
@@ -32,17 +33,22 @@ export function createSignalWireCarrier(settings: SignalWireSettings, opts: Carr
     name,
     placeCall: (req: PlaceCallRequest) =>
       createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
-    verifySignature(req: WebhookRequest) {
+    verifyWebhook(req: WebhookRequest) {
       // SignalWire sends its own header and accepts the Twilio name as an alias.
       const signature = req.headers["x-signalwire-signature"] ?? req.headers["x-twilio-signature"];
       if (!signature) return false;
       return RestClient.validateRequest(settings.signingKey, signature, req.url, req.params);
     },
-    voiceResponse(script) {
+    // LaML webhooks are Twilio's, field for field.
+    parseWebhook: parseTwimlWebhook,
+    answeringVerdict,
+    render(script) {
       const response = new RestClient.LaML.VoiceResponse() as unknown as ResponseBuilder;
-      return renderVoiceXml(response, script, (say: SayNode, ms) =>
+      const body = renderVoiceXml(response, script, (say: SayNode, ms) =>
         (say as unknown as { break_(a: { time: string }): unknown }).break_({ time: `${ms}ms` }),
       );
+      return { contentType: "text/xml; charset=utf-8", body };
     },
+    mapError: (err) => sdkError(name, err, opts.timeoutMs),
   };
 }

@@ -1,5 +1,7 @@
-import { CarrierError, type CarrierName, type PlaceCallRequest, type PlacedCall } from "./carrier.js";
-import { sdkError } from "./sdk-errors.js";
+import type { CallStatus } from "../../otp/call-status.js";
+import { CarrierError, type PlaceCallRequest, type PlacedCall } from "../carrier.js";
+import { sdkError } from "./errors.js";
+import { callStatusOf } from "./webhook.js";
 
 /**
  * The call progress the service asks to hear of. Not `initiated`: the create-call answer
@@ -26,7 +28,7 @@ export interface CreateCallOptions {
 
 /** One create-call through an SDK, its failures as CarrierError. Never retried: a retry could ring twice. */
 export async function createCall(
-  carrier: CarrierName,
+  carrier: string,
   timeoutMs: number,
   create: (opts: CreateCallOptions) => Promise<{ sid?: unknown; status?: unknown }>,
   from: string,
@@ -51,5 +53,6 @@ export async function createCall(
   if (typeof call?.sid !== "string" || call.sid.length === 0) {
     throw new CarrierError(carrier, "bad_response", "bad_response", `the ${carrier} API accepted the call but returned no call sid`);
   }
-  return { callSid: call.sid, status: typeof call.status === "string" ? call.status : "queued" };
+  const status: CallStatus = (typeof call.status === "string" && callStatusOf(call.status)) || "queued";
+  return { callSid: call.sid, status };
 }

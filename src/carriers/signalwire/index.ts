@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { optional, url } from "../../config/env-types.js";
+import type { CarrierPlugin } from "../carrier.js";
+import type { SignalWireSettings } from "./settings.js";
+import { TWIML_FIELDS } from "../twilio/index.js";
+
+/**
+ * SignalWire's LaML API, Twilio's wire format: its own SDK (a fork of twilio-node)
+ * places calls and checks signatures; reading webhooks and mapping errors are Twilio's.
+ */
+
+const variables = {
+  SIGNALWIRE_PROJECT: optional(z.string().min(1)),
+  SIGNALWIRE_TOKEN: optional(z.string().min(1)),
+  SIGNALWIRE_SPACE: optional(z.string().min(1)),
+  SIGNALWIRE_NUMBER: optional(z.string().min(1)),
+  SIGNALWIRE_SIGNING_KEY: optional(z.string().min(1)),
+  SIGNALWIRE_API_BASE_URL: optional(url),
+};
+
+export const signalwireCarrier = {
+  name: "signalwire",
+  title: "SignalWire",
+  configSchema: z.object(variables),
+  requiredVariables: ["SIGNALWIRE_PROJECT", "SIGNALWIRE_TOKEN", "SIGNALWIRE_SPACE", "SIGNALWIRE_NUMBER"],
+  whereToFind: "the SignalWire dashboard",
+  settings: (v) => ({
+    project: v.SIGNALWIRE_PROJECT!,
+    token: v.SIGNALWIRE_TOKEN!,
+    space: v.SIGNALWIRE_SPACE!,
+    from: v.SIGNALWIRE_NUMBER!,
+    signingKey: v.SIGNALWIRE_SIGNING_KEY ?? v.SIGNALWIRE_TOKEN!,
+    apiBaseUrl: v.SIGNALWIRE_API_BASE_URL,
+  }),
+  signatureHeaders: {
+    "x-signalwire-signature": "computed as Twilio's with SIGNALWIRE_SIGNING_KEY (X-Twilio-Signature is accepted too).",
+  },
+  webhookDocs: { markup: "LaML", fields: TWIML_FIELDS },
+  connect: async (settings, opts) => (await import("./client.js")).connectSignalWire(settings, opts),
+} satisfies CarrierPlugin<typeof variables, SignalWireSettings>;
+
+export type { SignalWireSettings } from "./settings.js";
