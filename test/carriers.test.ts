@@ -255,11 +255,10 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
   });
 
   describe("render", () => {
-    it(flavor === "telnyx" ? "writes TeXML: escaped text, a Say per digit, pauses for breaks outside a Gather, gather, redirect" : "renders the script with the SDK's builder: escaped text, digits read as digits, breaks, gather, redirect", () => {
+    it(flavor === "telnyx" ? "writes TeXML: escaped text, a Say per digit, pauses for breaks outside a Gather, gather" : "renders the script with the SDK's builder: escaped text, digits read as digits, breaks, gather", () => {
       const document = carrier.render([
         { kind: "say", parts: [{ text: "Tom & Jerry <3" }, { digit: "4" }, { breakMs: 500 }], language: "en-US", voice: "Polly.Joanna" },
         { kind: "gather", action: "http://s.example/next?a=1&b=2", method: "POST", numDigits: 1, timeoutSeconds: 8, children: [{ kind: "pause", seconds: 1 }] },
-        { kind: "redirect", url: "http://s.example/again", method: "POST" },
         { kind: "hangup" },
       ]);
       const xml = document.body;
@@ -267,7 +266,7 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       if (flavor === "telnyx") {
         expect(xml).toBe(
           '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3</Say><Say language="en-US" voice="Polly.Joanna">4</Say><Pause length="1"/>' +
-            '<Gather action="http://s.example/next?a=1&amp;b=2" numDigits="1" timeout="8" input="dtmf"></Gather><Redirect method="POST">http://s.example/again</Redirect><Hangup/></Response>',
+            '<Gather action="http://s.example/next?a=1&amp;b=2" numDigits="1" timeout="8" input="dtmf"></Gather><Hangup/></Response>',
         );
         // TeXML is a Mustache template on Telnyx's side: braces in a text are spoken, not filled in.
         expect(carrier.render([{ kind: "say", parts: [{ text: "{{From}} {{{x}}}" }], language: "en-US" }]).body).toContain(">{ {From} } { { {x} } }</Say>");
@@ -275,7 +274,7 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       }
       expect(xml).toContain('<Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3<say-as interpret-as="digits">4</say-as><break time="500ms"/></Say>');
       expect(xml).toContain('<Gather action="http://s.example/next?a=1&amp;b=2" method="POST" numDigits="1" timeout="8" input="dtmf"><Pause length="1"/></Gather>');
-      expect(xml).toContain('<Redirect method="POST">http://s.example/again</Redirect><Hangup/></Response>');
+      expect(xml).toContain("</Gather><Hangup/></Response>");
     });
   });
 });

@@ -27,15 +27,9 @@ export interface GatherStep {
   children: Array<SayStep | PauseStep>;
 }
 
-export interface RedirectStep {
-  kind: "redirect";
-  url: string;
-  method: "POST";
-}
-
 export interface HangupStep {
   kind: "hangup";
 }
 
-export type VoiceStep = SayStep | PauseStep | GatherStep | RedirectStep | HangupStep;
+export type VoiceStep = SayStep | PauseStep | GatherStep | HangupStep;
 export type VoiceScript = VoiceStep[];

@@ -11,7 +11,7 @@ import type { GatherStep, PauseStep, SayStep, VoiceScript } from "../../voice/sc
  *   pauses inside it are left out (the separate <Say>s still part the digits). It has no
  *   method attribute: the action is requested with the TeXML application's method,
  *   which must be POST (see README, Telnyx).
- * - <Pause length> (1 to 180 s), <Redirect method>, <Hangup/>.
+ * - <Pause length> (1 to 180 s), <Hangup/>.
  * TeXML is also a Mustache template: "{{" in a text would be filled in by Telnyx, so it
  * is broken apart.
  */
@@ -70,8 +70,6 @@ export function renderTexml(script: VoiceScript): string {
         return simple(step, false);
       case "gather":
         return gather(step);
-      case "redirect":
-        return element("Redirect", { method: step.method }, escape(step.url));
       case "hangup":
         return "<Hangup/>";
     }

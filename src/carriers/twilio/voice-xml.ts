@@ -53,9 +53,6 @@ export function renderVoiceXml(
       case "gather":
         gather(step);
         break;
-      case "redirect":
-        response.redirect({ method: step.method }, step.url);
-        break;
       case "hangup":
         response.hangup();
         break;
