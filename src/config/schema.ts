@@ -45,7 +45,12 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PUBLIC_BASE_URL: optional(url),
   TRUST_PROXY: bool.default(false),
-  METRICS_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
+  METRICS_TOKEN: optional(
+    z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .regex(/^[A-Za-z0-9._~+/-]+=*$/, "use letters, digits and ._~+/- only (what a Bearer header carries)"),
+  ),
   NGROK_AUTHTOKEN: optional(z.string().min(1)),
   NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
   DATABASE_URL: optional(

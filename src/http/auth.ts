@@ -10,7 +10,7 @@ import { AppError, errorBody } from "./errors.js";
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
 /** A 401 in the service's error shape; bearerAuth adds WWW-Authenticate. */
-const refusal = (message: string) => () => Response.json(errorBody("unauthorized", message), { status: 401 });
+export const refusal = (message: string) => () => Response.json(errorBody("unauthorized", message), { status: 401 });
 
 /**
  * Bearer keys, through Hono's bearerAuth: keys from API_KEYS, compared as SHA-256

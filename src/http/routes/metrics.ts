@@ -1,12 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppDeps, AppEnv } from "../env.js";
 import { errorResponses } from "../error-docs.js";
-import { AppError } from "../errors.js";
+import { bearerAuth } from "hono/bearer-auth";
+import { refusal } from "../auth.js";
 import { withRequestId } from "../openapi-route.js";
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
 
 export const metricsRoute = createRoute({
   method: "get",
@@ -31,20 +29,25 @@ export const metricsRoute = createRoute({
   },
 });
 
-/** Prometheus scrape endpoint; with METRICS_TOKEN set, scrapers must send it as a Bearer token. */
+/** Prometheus scrape endpoint; with METRICS_TOKEN set, Hono's bearerAuth asks scrapers for it. */
 export function metricsRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
-  const token = deps.config.metricsToken ? digest(deps.config.metricsToken) : null;
-  app.openapi(metricsRoute, async (c) => {
-    if (token) {
-      const given = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-      if (!given || !timingSafeEqual(digest(given), token)) {
-        throw new AppError("unauthorized", "send Authorization: Bearer <METRICS_TOKEN>", undefined, {
-          "WWW-Authenticate": 'Bearer realm="voice-otp metrics"',
-        });
-      }
-    }
-    return c.body(await deps.metrics.registry.metrics(), 200, { "Content-Type": deps.metrics.registry.contentType });
-  });
+  const token = deps.config.metricsToken;
+  if (token) {
+    const refuse = refusal("send Authorization: Bearer <METRICS_TOKEN>");
+    app.use(
+      "/metrics",
+      bearerAuth({
+        token,
+        realm: "voice-otp metrics",
+        noAuthenticationHeader: { message: refuse },
+        invalidAuthenticationHeader: { message: refuse, wwwAuthenticateHeader: 'Bearer realm="voice-otp metrics"' },
+        invalidToken: { message: refuse },
+      }),
+    );
+  }
+  app.openapi(metricsRoute, async (c) =>
+    c.body(await deps.metrics.registry.metrics(), 200, { "Content-Type": deps.metrics.registry.contentType }),
+  );
   return app;
 }
