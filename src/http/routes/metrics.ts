@@ -35,7 +35,9 @@ export function metricsRoutes(deps: AppDeps) {
   const token = deps.config.metricsToken;
   if (token) {
     const refuse = refusal("send Authorization: Bearer <METRICS_TOKEN>");
-    app.use(
+    // On GET only: another method is answered 405 like on every route, token or not.
+    app.on(
+      "GET",
       "/metrics",
       bearerAuth({
         token,
