@@ -37,14 +37,12 @@ const sum = (rows: Row[], col: string) => rows.reduce((n, r) => n + Number(r[col
  * counters only for requests that passed the key check. Everything else unchanged.
  * Returns the problems found (empty when none).
  */
-/** `perMinute`: the largest per-key request rate in force, which bounds what a window can hold leased. */
 export function compareDatabase(
   before: Snapshot,
   after: Snapshot,
   ledger: Ledger,
   owners: Set<string>,
   languages: string[],
-  perMinute: number,
 ): string[] {
   const problems: string[] = [];
   const problem = (s: string) => problems.push(s);
