@@ -69,7 +69,8 @@ function callWindow(column: SQL, value: (s: CallSubject) => string | null, secon
     count: (s: CallSubject, l: Limits) => {
       const v = value(s);
       if (v === null || seconds(l) === 0) return undefined;
-      return sql`(select count(*) from challenges where ${column} = ${v} and created_at > ${ts(s.now)} - ${secs(seconds(l))})`;
+      // Counted up to max and no further: a busy range's hour is not read whole.
+      return sql`(select count(*) from (select 1 from challenges where ${column} = ${v} and created_at > ${ts(s.now)} - ${secs(seconds(l))} limit ${max(l)}) w)`;
     },
     freesAt: (s: CallSubject, l: Limits) => sql`(
       select created_at + ${secs(seconds(l))} from challenges
