@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { CallRecord } from "./types.js";
+import type { CallRecord, CallRequest } from "./types.js";
+
+export type { CallRequest } from "./types.js";
 
 /**
  * The seam between the simulator and the carrier it plays. The HTTP server, the call
@@ -30,17 +32,6 @@ export interface ApiFailure {
   message: string;
 }
 
-/** What a create-call request asks for, whatever the carrier calls its fields. */
-export interface CallRequest {
-  to: string;
-  from: string;
-  url: string;
-  method: string;
-  statusCallback?: string;
-  statusCallbackMethod: string;
-  statusCallbackEvents: string[];
-  machineDetection: boolean;
-}
 
 /**
  * The REST operations the simulator serves, read from a request path; `account` is

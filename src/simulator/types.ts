@@ -28,8 +28,8 @@ export interface CallEvent {
   at: Date;
 }
 
-export interface CallRecord {
-  sid: string;
+/** What a create-call request asks for, whatever the carrier calls its fields. */
+export interface CallRequest {
   to: string;
   from: string;
   url: string;
@@ -38,6 +38,10 @@ export interface CallRecord {
   statusCallbackMethod: string;
   statusCallbackEvents: string[];
   machineDetection: boolean;
+}
+
+export interface CallRecord extends CallRequest {
+  sid: string;
   answeredBy?: string;
   status: string;
   /** Everything said to the phone, in order, one entry per Say (or Play). */
