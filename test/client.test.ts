@@ -105,6 +105,36 @@ describe("the backend client against the real service", () => {
     expect(t.simulator.calls().filter((c) => c.to === "+12125550187")).toHaveLength(1);
   });
 
+  it("keeps no refusal under an Idempotency-Key: a retry after Retry-After is a new attempt", async () => {
+    const number = "+12125550189";
+    const first = await client.requestAuth(number, { idempotencyKey: "order-5" });
+    // The resend cooldown refuses a second call at once (429); nothing happened, so the key stays free.
+    const refused = await client.requestAuth(number, { idempotencyKey: "order-6" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    t.clock.advance(31_000);
+    const retried = await client.requestAuth(number, { idempotencyKey: "order-6" });
+    expect(retried.id).not.toBe(first.id);
+    expect(t.simulator.calls().filter((c) => c.to === number)).toHaveLength(2);
+  });
+
+  it("takes the same fields in another layout as the same request under one Idempotency-Key", async () => {
+    const send = (body: string, type: string) =>
+      fetch(`${t.service.url}/request-auth`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": type, "idempotency-key": "order-7" },
+        body,
+      });
+    const first = await send('{"number":"+12125550190","language":"en"}', "application/json");
+    expect(first.status).toBe(201);
+    const spaced = await send('{ "language": "en",\n  "number": "+12125550190" }', "application/json; charset=utf-8");
+    expect(spaced.status).toBe(201);
+    expect(spaced.headers.get("idempotent-replayed")).toBe("true");
+    expect(await spaced.json()).toEqual(await first.json());
+    const other = await send('{"number":"+12125550190","language":"es"}', "application/json");
+    expect(other.status).toBe(422);
+    expect(t.simulator.calls().filter((c) => c.to === "+12125550190")).toHaveLength(1);
+  });
+
   it("replays an Idempotency-Key for 24 hours, and after them takes it as a new request", async () => {
     const number = "+12125550188";
     const callsTo = () => t.simulator.calls().filter((c) => c.to === number).length;

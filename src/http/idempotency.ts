@@ -13,7 +13,9 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
  * in the database (one atomic insert, so it holds across instances); a repeat
  * within 24 hours replays the stored answer and places no second call; a repeat
  * while the first is in flight gets 409, and the key with another body 422.
- * Answers that say nothing happened (500, 503) release the key for a retry.
+ * Answers that say nothing happened (409, 429, 500, 503) release the key for a retry.
+ * Requests are compared by their fields, not their bytes: the same JSON with other
+ * spacing or key order, or the same form in another order, is the same request.
  */
 export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
   // A claim older than this with no answer belongs to an instance that died mid-request.
@@ -22,12 +24,8 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const key = c.req.header("idempotency-key");
     if (key === undefined || c.req.method !== "POST") return next();
     if (!idempotencyKey.safeParse(key).success) throw new AppError("invalid_request", "Idempotency-Key: use 1-255 visible ASCII characters, e.g. a UUID");
-    const body = await c.req.arrayBuffer(); // Hono caches it for the route's own parsing
-    const hash = createHash("sha256")
-      .update(c.req.header("content-type") ?? "")
-      .update("\n")
-      .update(new Uint8Array(body))
-      .digest("hex");
+    const body = new TextDecoder().decode(await c.req.arrayBuffer()); // Hono caches the bytes for the route's own parsing
+    const hash = createHash("sha256").update(requestFields(c.req.header("content-type") ?? "", body)).digest("hex");
     const owner = c.get("apiKey").name;
     const now = deps.clock.now();
     const db = deps.database;
@@ -72,7 +70,9 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
       throw err;
     }
     const status = c.res.status;
-    if (status === 500 || status === 503) {
+    // Answers that say nothing happened: a refusal to wait out (429), a conflict (409), or
+    // a failure on our side. Keeping them would refuse the same request when retried.
+    if (status === 409 || status === 429 || status === 500 || status === 503) {
       await release().catch(() => {});
       return;
     }
@@ -84,4 +84,32 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
         where api_key_name = ${owner} and key = ${key}`)
       .catch((err: Error) => c.get("log").error({ err: err.message }, "could not store the idempotent answer"));
   };
+}
+
+/** A request body as its fields, in one canonical text: JSON re-serialised with sorted keys, a form sorted. */
+function requestFields(contentType: string, body: string): string {
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (/^application\/([\w.-]+\+)?json$/.test(type)) {
+    try {
+      return `json\n${canonicalJson(JSON.parse(body))}`;
+    } catch {
+      // Not JSON: the route refuses it; compared as it came.
+    }
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    const fields = [...new URLSearchParams(body)].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+    return `form\n${JSON.stringify(fields)}`;
+  }
+  return `${type}\n${body}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -57,7 +57,7 @@ export const idempotencyKey = z
   .regex(/^[\x21-\x7e]{1,255}$/)
   .meta({
     description:
-      "Makes a retry safe: a repeat with the same key and body within 24 hours replays the first answer and places no second call. 1-255 visible ASCII characters, e.g. a UUID per sign-in attempt.",
+      "Makes a retry safe: a repeat with the same key and body (compared by its fields) within 24 hours replays the first answer and places no second call; a refusal (409, 429) or a failure (500, 503) is not kept. 1-255 visible ASCII characters, e.g. a UUID per sign-in attempt.",
   });
 
 export type RequestAuthBody = z.infer<typeof requestAuthBody>;
