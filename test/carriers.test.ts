@@ -266,14 +266,14 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       if (flavor === "telnyx") {
         expect(xml).toBe(
           '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3</Say><Say language="en-US" voice="Polly.Joanna">4</Say><Pause length="1"/>' +
-            '<Gather action="http://s.example/next?a=1&amp;b=2" numDigits="1" timeout="8" input="dtmf"></Gather><Hangup/></Response>',
+            '<Gather action="http://s.example/next?a=1&amp;b=2" numDigits="1" timeout="8" input="dtmf" finishOnKey=""></Gather><Hangup/></Response>',
         );
         // TeXML is a Mustache template on Telnyx's side: braces in a text are spoken, not filled in.
         expect(carrier.render([{ kind: "say", parts: [{ text: "{{From}} {{{x}}}" }], language: "en-US" }]).body).toContain(">{ {From} } { { {x} } }</Say>");
         return;
       }
       expect(xml).toContain('<Say language="en-US" voice="Polly.Joanna">Tom &amp; Jerry &lt;3<say-as interpret-as="digits">4</say-as><break time="500ms"/></Say>');
-      expect(xml).toContain('<Gather action="http://s.example/next?a=1&amp;b=2" method="POST" numDigits="1" timeout="8" input="dtmf"><Pause length="1"/></Gather>');
+      expect(xml).toContain('<Gather action="http://s.example/next?a=1&amp;b=2" method="POST" numDigits="1" timeout="8" input="dtmf" finishOnKey=""><Pause length="1"/></Gather>');
       expect(xml).toContain("</Gather><Hangup/></Response>");
     });
   });

@@ -414,6 +414,17 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     seenCodes.add(codeHeard(call.heard));
   });
 
+  it("repeats the code for any key, # included", async () => {
+    const number = nextNumber();
+    seenNumbers.add(number);
+    t.simulator.setOutcome(number, { kind: "answer", keys: ["#", "*"] });
+    await t.api("POST", "/request-auth", { number });
+    const call = await t.simulator.waitForCall({ to: number });
+    expect(call.heard.filter((h) => h === PHRASES.en!.codeIs)).toHaveLength(3);
+    expect(call.keysPressed).toEqual(["#", "*"]);
+    seenCodes.add(codeHeard(call.heard));
+  });
+
   it("writes no code and no full phone number to its logs", async () => {
     expect(seenCodes.size).toBeGreaterThan(10);
     const text = t.logLines
@@ -474,7 +485,7 @@ describe.each(CARRIER_KINDS)("VOICE_GATE through %s", (carrier) => {
     const xml = (await postWebhook(t, `/call-2fa?c=${res.body.id}`, callParams(t, call))).text;
     expect(xml).toMatch(
       new RegExp(
-        `<Gather action="[^"]*step=gate[^"]*"${markup(carrier).gatherMethod} numDigits="1" timeout="8" input="dtmf"><Say [^>]+>Hello\\. This is Acme &amp; Sons with your verification code\\.<\\/Say><Say [^>]+>Press [1-9] to hear your code\\.<\\/Say><\\/Gather>`,
+        `<Gather action="[^"]*step=gate[^"]*"${markup(carrier).gatherMethod} numDigits="1" timeout="8" input="dtmf" finishOnKey=""><Say [^>]+>Hello\\. This is Acme &amp; Sons with your verification code\\.<\\/Say><Say [^>]+>Press [1-9] to hear your code\\.<\\/Say><\\/Gather>`,
       ),
     );
     expect(xml).not.toContain("say-as");

@@ -164,6 +164,13 @@ export async function runCall(ctx: CallContext, call: CallRecord, outcome: Answe
         }
         const key = pressKey(keys, prompt.join(" "));
         if (!key) return; // no input: the carrier carries on with the next verb
+        // The finish key (# unless finishOnKey says otherwise) ends the Gather and is no digit:
+        // pressed alone, it is no input.
+        const finish = verb.attrs.finishOnKey ?? "#";
+        if (finish !== "" && finish.includes(key)) {
+          call.keysPressed.push(key);
+          return;
+        }
         call.keysPressed.push(key);
         ctx.changed();
         return {

@@ -59,7 +59,8 @@ function simple(step: SayStep | PauseStep, inGather: boolean): string {
 
 function gather(step: GatherStep): string {
   const inner = step.children.map((c) => simple(c, true)).join("");
-  return element("Gather", { action: step.action, numDigits: step.numDigits, timeout: step.timeoutSeconds, input: "dtmf" }, inner);
+  // Every key is an answer, # included: by default # ends a Gather without being a digit.
+  return element("Gather", { action: step.action, numDigits: step.numDigits, timeout: step.timeoutSeconds, input: "dtmf", finishOnKey: "" }, inner);
 }
 
 export function renderTexml(script: VoiceScript): string {

@@ -40,6 +40,8 @@ export function renderVoiceXml(
       numDigits: step.numDigits,
       timeout: step.timeoutSeconds,
       input: "dtmf",
+      // Every key is an answer, # included: by default # ends a Gather without being a digit.
+      finishOnKey: "",
     });
     for (const child of step.children) simple(g, child);
   };
