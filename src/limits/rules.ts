@@ -64,32 +64,42 @@ const secs = (n: number) => sql`make_interval(secs => ${n})`;
  * attempted): full while it holds `max` calls; a slot frees when the max-th most
  * recent of them leaves the window.
  */
-function callWindow(column: SQL, value: (s: CallSubject) => string | null, seconds: (l: Limits) => number, max: (l: Limits) => number) {
+function callWindow(
+  rule: LimitRule,
+  column: SQL,
+  value: (s: CallSubject) => string | null,
+  seconds: (l: Limits) => number,
+): CallLimit {
   return {
-    count: (s: CallSubject, l: Limits) => {
+    ...rule,
+    count: (s, l) => {
       const v = value(s);
       if (v === null || seconds(l) === 0) return undefined;
       // Counted up to max and no further: a busy range's hour is not read whole.
-      return sql`(select count(*) from (select 1 from challenges where ${column} = ${v} and created_at > ${ts(s.now)} - ${secs(seconds(l))} limit ${max(l)}) w)`;
+      return sql`(select count(*) from (select 1 from challenges where ${column} = ${v} and created_at > ${ts(s.now)} - ${secs(seconds(l))} limit ${rule.max(l)}) w)`;
     },
-    freesAt: (s: CallSubject, l: Limits) => sql`(
+    freesAt: (s, l) => sql`(
       select created_at + ${secs(seconds(l))} from challenges
       where ${column} = ${value(s)} and created_at > ${ts(s.now)} - ${secs(seconds(l))}
-      order by created_at desc offset ${max(l) - 1} limit 1)`,
+      order by created_at desc offset ${rule.max(l) - 1} limit 1)`,
   };
 }
 
 const DAY = 86_400;
 
-export const RESEND_COOLDOWN: CallLimit = {
-  name: "resend_cooldown",
-  counts: "number",
-  window: "the cooldown (one call in it)",
-  variable: "RESEND_COOLDOWN_SECONDS",
-  max: () => 1,
-  message: (l) => `a call to this number was requested less than ${l.resendCooldownSeconds} s ago; wait before asking again`,
-  ...callWindow(sql`number`, (s) => s.number, (l) => l.resendCooldownSeconds, () => 1),
-};
+export const RESEND_COOLDOWN = callWindow(
+  {
+    name: "resend_cooldown",
+    counts: "number",
+    window: "the cooldown (one call in it)",
+    variable: "RESEND_COOLDOWN_SECONDS",
+    max: () => 1,
+    message: (l) => `a call to this number was requested less than ${l.resendCooldownSeconds} s ago; wait before asking again`,
+  },
+  sql`number`,
+  (s) => s.number,
+  (l) => l.resendCooldownSeconds,
+);
 
 /**
  * The failed-guess lock: wrong guesses at a number's codes over 24 hours. Past it,
@@ -160,42 +170,58 @@ export const hourOf = (d: Date) => new Date(Math.floor(d.getTime() / 3_600_000) 
 export const CALL_LIMITS: readonly CallLimit[] = [
   RESEND_COOLDOWN,
   FAILED_VALIDATIONS,
-  {
-    name: "calls_per_number_per_10_min",
-    counts: "number",
-    window: "10 minutes",
-    variable: "CALLS_PER_NUMBER_PER_10_MIN",
-    max: (l) => l.callsPerNumberPer10Min,
-    message: (l) => `limit reached: at most ${l.callsPerNumberPer10Min} calls to this number in 10 minutes`,
-    ...callWindow(sql`number`, (s) => s.number, () => 600, (l) => l.callsPerNumberPer10Min),
-  },
-  {
-    name: "calls_per_number_per_day",
-    counts: "number",
-    window: "24 hours",
-    variable: "CALLS_PER_NUMBER_PER_DAY",
-    max: (l) => l.callsPerNumberPerDay,
-    message: (l) => `limit reached: at most ${l.callsPerNumberPerDay} calls to this number in 24 hours`,
-    ...callWindow(sql`number`, (s) => s.number, () => DAY, (l) => l.callsPerNumberPerDay),
-  },
-  {
-    name: "calls_per_prefix_per_hour",
-    counts: "number prefix",
-    window: "1 hour",
-    variable: "CALLS_PER_PREFIX_PER_HOUR",
-    max: (l) => l.callsPerPrefixPerHour,
-    message: (l) => `limit reached: at most ${l.callsPerPrefixPerHour} calls to numbers in this range in an hour`,
-    ...callWindow(sql`number_prefix`, (s) => s.prefix, () => 3600, (l) => l.callsPerPrefixPerHour),
-  },
-  {
-    name: "calls_per_ip_per_hour",
-    counts: "end-user address",
-    window: "1 hour",
-    variable: "CALLS_PER_IP_PER_HOUR",
-    max: (l) => l.callsPerIpPerHour,
-    message: (l) => `limit reached: at most ${l.callsPerIpPerHour} calls for this client_ip in an hour`,
-    ...callWindow(sql`client_ip`, (s) => s.clientIp, () => 3600, (l) => l.callsPerIpPerHour),
-  },
+  callWindow(
+    {
+      name: "calls_per_number_per_10_min",
+      counts: "number",
+      window: "10 minutes",
+      variable: "CALLS_PER_NUMBER_PER_10_MIN",
+      max: (l) => l.callsPerNumberPer10Min,
+      message: (l) => `limit reached: at most ${l.callsPerNumberPer10Min} calls to this number in 10 minutes`,
+    },
+    sql`number`,
+    (s) => s.number,
+    () => 600,
+  ),
+  callWindow(
+    {
+      name: "calls_per_number_per_day",
+      counts: "number",
+      window: "24 hours",
+      variable: "CALLS_PER_NUMBER_PER_DAY",
+      max: (l) => l.callsPerNumberPerDay,
+      message: (l) => `limit reached: at most ${l.callsPerNumberPerDay} calls to this number in 24 hours`,
+    },
+    sql`number`,
+    (s) => s.number,
+    () => DAY,
+  ),
+  callWindow(
+    {
+      name: "calls_per_prefix_per_hour",
+      counts: "number prefix",
+      window: "1 hour",
+      variable: "CALLS_PER_PREFIX_PER_HOUR",
+      max: (l) => l.callsPerPrefixPerHour,
+      message: (l) => `limit reached: at most ${l.callsPerPrefixPerHour} calls to numbers in this range in an hour`,
+    },
+    sql`number_prefix`,
+    (s) => s.prefix,
+    () => 3600,
+  ),
+  callWindow(
+    {
+      name: "calls_per_ip_per_hour",
+      counts: "end-user address",
+      window: "1 hour",
+      variable: "CALLS_PER_IP_PER_HOUR",
+      max: (l) => l.callsPerIpPerHour,
+      message: (l) => `limit reached: at most ${l.callsPerIpPerHour} calls for this client_ip in an hour`,
+    },
+    sql`client_ip`,
+    (s) => s.clientIp,
+    () => 3600,
+  ),
 ];
 
 /** Requests per API key, counted in fixed one-minute windows (src/limits/request-rate.ts). */
