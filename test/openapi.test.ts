@@ -85,7 +85,8 @@ describe("the OpenAPI document and the reference page", () => {
       expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["X-Twilio-Signature", "X-SignalWire-Signature"]));
       expect(op.responses["403"].content["application/json"].examples.invalid_signature).toBeDefined();
     }
-    expect(Object.keys(doc.paths["/call-2fa"].get.responses["200"].content)).toEqual(["text/xml"]);
+    expect(Object.keys(doc.paths["/call-2fa"].post.responses["200"].content)).toEqual(["text/xml"]);
+    expect(doc.paths["/call-2fa"].get).toBeUndefined();
     expect(doc.paths["/call-status"].post.responses["204"].content).toBeUndefined();
     // Every error response is the catalogue's shape: { error: { code, message, ... } }.
     for (const route of routes) {

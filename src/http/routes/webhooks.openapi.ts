@@ -86,35 +86,27 @@ const formBody = (summary: string, value: Record<string, string>) => {
   return { required: true, content: { "application/x-www-form-urlencoded": media, "multipart/form-data": media } };
 };
 
-const voice = (method: "get" | "post") =>
-  createRoute({
-    method,
-    path: "/call-2fa",
-    tags: ["Carrier webhooks"],
-    summary: method === "post" ? "The call's voice XML (carrier webhook)" : "The call's voice XML, fetched with GET (carrier webhook)",
-    description:
-      `Called by the carrier, not by you: the service hands this URL to the carrier with each call. Answered only when the signature matches; then the ${markups} that reads the code twice and offers to repeat it. A challenge that has ended, or a request from another call, hears that the code is no longer available.` +
-      (method === "get"
-        ? " With GET the carrier's fields come in the query string, covered by the signature over the URL (Twilio, SignalWire); a carrier whose signature covers only the body (Telnyx) is refused on GET."
-        : ""),
-    security: publicRoute,
-    request: { query, headers: signatures, ...(method === "post" ? { body: formBody("The call was answered", { ...example, CallStatus: "in-progress" }) } : {}) },
-    responses: {
-      200: {
-        description: "Voice XML for the carrier.",
-        headers: withRequestId(),
-        content: { "text/xml": { schema: z.string(), example: TWIML } },
-      },
-      ...errorResponses(
-        method === "post"
-          ? ["invalid_request", "invalid_signature", "payload_too_large", "unsupported_media_type", "internal_error", "service_unavailable"]
-          : ["invalid_signature", "internal_error", "service_unavailable"],
-        { invalid_request: { message: "carrier webhooks carry text fields only" }, unsupported_media_type: { message: "carrier webhooks are form posts" } },
-      ),
+export const voiceRoute = createRoute({
+  method: "post",
+  path: "/call-2fa",
+  tags: ["Carrier webhooks"],
+  summary: "The call's voice XML (carrier webhook)",
+  description:
+    `Called by the carrier, not by you: the service hands this URL to the carrier with each call. Answered only when the signature matches; then the ${markups} that reads the code twice and offers to repeat it. A challenge that has ended, or a request from another call, hears that the code is no longer available. The service always asks the carrier for POST; a GET is refused with 405.`,
+  security: publicRoute,
+  request: { query, headers: signatures, body: formBody("The call was answered", { ...example, CallStatus: "in-progress" }) },
+  responses: {
+    200: {
+      description: "Voice XML for the carrier.",
+      headers: withRequestId(),
+      content: { "text/xml": { schema: z.string(), example: TWIML } },
     },
-  });
-
-export const voiceRoutes = { get: voice("get"), post: voice("post") };
+    ...errorResponses(
+      ["invalid_request", "invalid_signature", "payload_too_large", "unsupported_media_type", "internal_error", "service_unavailable"],
+      { invalid_request: { message: "carrier webhooks carry text fields only" }, unsupported_media_type: { message: "carrier webhooks are form posts" } },
+    ),
+  },
+});
 
 export const callStatusRoute = createRoute({
   method: "post",

@@ -12,7 +12,7 @@ import { AppError } from "../errors.js";
 import { readForm } from "../form.js";
 import { publicRequestUrl } from "../public-url.js";
 import { challengeId } from "../schemas.js";
-import { callStatusRoute, voiceRoutes, webhookForm } from "./webhooks.openapi.js";
+import { callStatusRoute, voiceRoute, webhookForm } from "./webhooks.openapi.js";
 
 const GATE_TRIES = 3;
 
@@ -24,24 +24,20 @@ export function webhookRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
   async function verified(c: Context<AppEnv>): Promise<CallEvent> {
-    let params: WebhookRequest["params"] = {};
-    let rawBody = "";
-    if (c.req.method === "POST") {
-      const type = c.req.header("content-type") ?? "";
-      if (!/^application\/x-www-form-urlencoded|^multipart\/form-data/i.test(type)) {
-        throw new AppError("unsupported_media_type", "carrier webhooks are form posts");
-      }
-      // Some carriers sign the bytes of the body; readForm reads the same text again (Hono keeps it).
-      rawBody = await c.req.text();
-      // Every value of a repeated key is signed, so every value must be kept.
-      // A malformed multipart body (no boundary, cut short) makes the parser throw: the sender's fault.
-      params = await readForm(c).catch(() => {
-        throw new AppError("invalid_request", "the form body could not be parsed");
-      });
-      // A URL-encoded form holds text and nothing else; a multipart one may hold files.
-      if (/^multipart/i.test(type) && !webhookForm.safeParse(params).success) {
-        throw new AppError("invalid_request", "carrier webhooks carry text fields only");
-      }
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/x-www-form-urlencoded|^multipart\/form-data/i.test(type)) {
+      throw new AppError("unsupported_media_type", "carrier webhooks are form posts");
+    }
+    // Some carriers sign the bytes of the body; readForm reads the same text again (Hono keeps it).
+    const rawBody = await c.req.text();
+    // Every value of a repeated key is signed, so every value must be kept.
+    // A malformed multipart body (no boundary, cut short) makes the parser throw: the sender's fault.
+    const params = await readForm(c).catch(() => {
+      throw new AppError("invalid_request", "the form body could not be parsed");
+    });
+    // A URL-encoded form holds text and nothing else; a multipart one may hold files.
+    if (/^multipart/i.test(type) && !webhookForm.safeParse(params).success) {
+      throw new AppError("invalid_request", "carrier webhooks carry text fields only");
     }
     const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
     // The carriers' signature headers (the registry lists them): all a carrier reads of the headers.
@@ -109,8 +105,9 @@ export function webhookRoutes(deps: AppDeps) {
     return xml(c, openingScript(settings, call, next(0, 1)));
   }
 
-  app.openapi(voiceRoutes.post, voice);
-  app.openapi(voiceRoutes.get, voice);
+  // Only POST: every call and Gather asks the carrier for POST, so a GET is nobody's
+  // request, and its fields would travel in a query string some carriers do not sign.
+  app.openapi(voiceRoute, voice);
 
   app.openapi(callStatusRoute, async (c) => {
     const event = await verified(c);

@@ -112,11 +112,11 @@ export function webhookProbe(w: World): fc.Arbitrary<Probe> {
       headers.push(...r.common.headers);
 
       const cleanRoute = r.t.exact && !r.host.odd && !(w.trustProxy && r.common.forwarded);
-      const signedForThis = r.signing === "valid" && (withBody ? formParsable : r.method === "GET");
+      const signedForThis = r.signing === "valid" && withBody && formParsable;
       const protoKey = r.params.some(([k]) => PROTO_KEYS.has(k));
       // Repeated keys are signed differently by the SDKs (twilio dedupes values, SignalWire's copy does not).
       const repeated = new Set(r.params.map(([k]) => k)).size !== r.params.length;
-      const methodAllowed = r.method === "POST" || (r.method === "GET" && r.aim === "call-2fa");
+      const methodAllowed = r.method === "POST";
       return {
         aim: r.aim,
         exactPath: r.t.exact,
