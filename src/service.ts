@@ -2,7 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
-import { createApp } from "./http/app.js";
+import { createApp, KEYED_ROUTES } from "./http/app.js";
 import type { AppDeps } from "./http/env.js";
 import { newLifecycle, whenQuiet } from "./http/drain.js";
 import { createCarrier } from "./carriers/index.js";
@@ -119,8 +119,9 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     }
 
     if (config.apiKeys.length === 0) {
+      const open = [...KEYED_ROUTES, ...(config.metricsToken ? [] : ["/metrics"])];
       logger.warn(
-        "NO API KEYS: /request-auth and /validate-auth are open to anyone who can reach this port. Set API_KEYS before exposing the service.",
+        `NO API KEYS: ${open.join(", ")} are open to anyone who can reach ${config.host}:${port}. Set API_KEYS before exposing the service.`,
       );
     }
     logger.info({ port, publicBaseUrl: deps.publicBaseUrl(), carrier: carrier.name, database: database.kind }, "voice-otp listening");

@@ -43,14 +43,15 @@ describe("configuration", () => {
   });
 
   it("picks the carrier whose credentials are present", () => {
-    const { NODE_ENV: _, API_KEYS: __, SECRET_KEY: ___, ...twilio } = production;
+    const { NODE_ENV: _, SECRET_KEY: __, ...twilio } = production;
     expect(loadConfig(twilio).carrier.name).toBe("twilio");
     expect(
-      loadConfig({ SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "x.signalwire.com", SIGNALWIRE_NUMBER: "+1" })
+      loadConfig({ API_KEYS: production.API_KEYS, SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "x.signalwire.com", SIGNALWIRE_NUMBER: "+1" })
         .carrier.signalwire?.signingKey,
     ).toBe("t");
     expect(() => loadConfig({ CARRIER: "twilio" })).toThrow(/TWILIO_ACCOUNT_SID/);
     const telnyx = {
+      API_KEYS: production.API_KEYS,
       TELNYX_API_KEY: "KEY0123",
       TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString("base64"),
       TELNYX_APPLICATION_ID: "1293384261075731499",

@@ -1,5 +1,6 @@
 import { chooseCarrier, type CarrierChoice } from "./carriers.js";
 import { ConfigError } from "./error.js";
+import { listenAddress } from "./open-api.js";
 import { checkProductionPolicy } from "./production.js";
 import { envSchema, type Env } from "./schema.js";
 
@@ -79,13 +80,14 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
   if (e.API_KEYS.some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
     throw new ConfigError("API_KEYS: use letters, digits and ._~+/- only (try: openssl rand -hex 32)");
   }
+  const host = listenAddress(e, carrier.name);
 
   return deepFreeze({
     env: e.NODE_ENV,
     production,
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
-    host: e.HOST,
+    host,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,

@@ -42,7 +42,7 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: optional(z.string().min(1)),
   PUBLIC_BASE_URL: optional(url),
   TRUST_PROXY: bool.default(false),
   METRICS_TOKEN: optional(
@@ -67,6 +67,7 @@ export const envSchema = z.object({
   ...carrierVariables,
 
   API_KEYS: csv,
+  ALLOW_OPEN_API: bool.default(false),
   SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
 
   OTP_LENGTH: int(4, 10).default(6),

@@ -20,6 +20,9 @@ import { webhookRoutes } from "./routes/webhooks.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** The routes an API key opens (all of them open to anyone when API_KEYS is empty). */
+export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges/*"] as const;
+
 /**
  * The HTTP application. No I/O happens here: every part comes in through deps. Each
  * route group declares its routes with createRoute() beside their handlers; the app's
@@ -53,9 +56,8 @@ export function createApp(deps: AppDeps) {
 
   const auth = apiKeyAuth(deps);
   const rate = requestRate(deps);
-  app.use("/request-auth", auth, rate, idempotency(deps));
-  app.use("/validate-auth", auth, rate);
-  app.use("/challenges/*", auth, rate);
+  for (const path of KEYED_ROUTES) app.use(path, auth, rate);
+  app.use("/request-auth", idempotency(deps));
 
   app.route("/", healthRoutes(deps));
   app.route("/", metricsRoutes(deps));

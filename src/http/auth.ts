@@ -19,8 +19,10 @@ export const refusal = (message: string) => () => Response.json(errorBody("unaut
  * hash so a revocation holds at once everywhere.
  *
  * With no API_KEYS the service runs open (development only; config refuses it in
- * production): a request without Authorization passes as "open", one with a key must
- * present a valid one.
+ * production and with a real carrier unless ALLOW_OPEN_API): a request without
+ * Authorization passes as "open", one with a key must present a valid one. An open
+ * API still refuses browsers on pages of other origins: a form any site can post
+ * would otherwise place calls in the developer's name.
  */
 export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const known = deps.config.apiKeys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
@@ -43,9 +45,29 @@ export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   if (known.length > 0) return check;
   return async (c, next) => {
     if (c.req.header("authorization") !== undefined) return check(c, next);
+    if (fromAnotherOrigin(c, deps.publicBaseUrl())) {
+      throw new AppError(
+        "cross_origin",
+        "this service has no API keys, so it refuses requests from web pages of other origins; call it from your backend, or set API_KEYS",
+      );
+    }
     c.set("apiKey", { name: "open", perMinute: perMinute(null) });
     return next();
   };
+}
+
+/**
+ * A browser's request made by a page of another origin. Browsers send Sec-Fetch-Site
+ * (same-site still means another origin: another port on localhost is one) and, on
+ * every POST, Origin; a page's own origin is the service's public URL or the address
+ * it was reached at. Requests from other programs carry neither and pass.
+ */
+function fromAnotherOrigin(c: Context<AppEnv>, publicBaseUrl: string): boolean {
+  const site = c.req.header("sec-fetch-site");
+  if (site !== undefined && site !== "same-origin" && site !== "none") return true;
+  const origin = c.req.header("origin");
+  if (origin === undefined) return false;
+  return origin !== new URL(publicBaseUrl).origin && origin !== new URL(c.req.url).origin;
 }
 
 /** Counts the request against its key's per-minute budget: 429 once it is spent. */

@@ -53,6 +53,10 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     when: "the carrier's signature is missing or does not match PUBLIC_BASE_URL + this path and query",
     example: { message: "the carrier signature is missing or does not match this URL" },
   },
+  cross_origin: {
+    when: "the service runs without API keys and a browser sent this request from a page of another origin",
+    example: { message: "this service has no API keys, so it refuses requests from web pages of other origins; call it from your backend, or set API_KEYS" },
+  },
   not_found: { when: "no such challenge", example: { message: "no challenge with this id" } },
   method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },
   idempotency_in_flight: {
@@ -172,4 +176,26 @@ export function errorResponses(codes: ErrorCode[], examples: Partial<Record<Erro
     };
   }
   return responses;
+}
+
+/**
+ * A route's own response for a status that error codes also answer with (validate-auth's
+ * 403 denial and `cross_origin`): one response whose body is either.
+ */
+export function sharedStatus<S extends z.ZodType, T>(
+  own: { description: string; headers: z.ZodObject; content: { "application/json": { schema: S; examples: Record<string, { summary: string; value: T }> } } },
+  codes: ErrorCode[],
+) {
+  const errors = Object.values(errorResponses(codes));
+  const content = own.content["application/json"];
+  return {
+    description: [own.description, ...errors.map((e) => e.description)].join(" Or "),
+    headers: own.headers,
+    content: {
+      "application/json": {
+        schema: z.union([content.schema, ...errors.map((e) => e.content["application/json"].schema)]),
+        examples: Object.assign({}, content.examples, ...errors.map((e) => e.content["application/json"].examples)) as Record<string, { summary: string; value: unknown }>,
+      },
+    },
+  };
 }

@@ -15,6 +15,7 @@ export const ERRORS = {
   unsupported_language: 400,
   unauthorized: 401,
   invalid_signature: 403,
+  cross_origin: 403,
   not_found: 404,
   method_not_allowed: 405,
   idempotency_in_flight: 409,

@@ -71,7 +71,7 @@ export const challengeRoute = createRoute({
         },
       },
     }),
-    ...errorResponses(["unauthorized", "not_found", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+    ...errorResponses(["unauthorized", "cross_origin", "not_found", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
       rate_limited: keyRateLimitedExample,
     }),
   },

@@ -53,6 +53,7 @@ export const requestAuthRoute = createRoute({
       "destination_not_allowed",
       "unsupported_language",
       "unauthorized",
+      "cross_origin",
       "idempotency_in_flight",
       "payload_too_large",
       "unsupported_media_type",

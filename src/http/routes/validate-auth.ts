@@ -4,7 +4,7 @@ import type { AppDeps, AppEnv } from "../env.js";
 import { checkCode, type CheckResult } from "../../otp/check-code.js";
 import { parsePhone } from "../../phone.js";
 import { sentBody } from "../body.js";
-import { errorResponses, keyRateLimitedExample } from "../error-docs.js";
+import { errorResponses, sharedStatus, keyRateLimitedExample } from "../error-docs.js";
 import { AppError } from "../errors.js";
 import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { DENIED_MESSAGES, validateApproved, validateDenied } from "../responses.js";
@@ -29,7 +29,7 @@ export const validateAuthRoute = createRoute({
     200: jsonResponse("The code is right.", validateApproved, {
       approved: { summary: "Approved", value: { status: "approved", id: "ch_w_pghrJuwBSBg7x0NbcBpA" } },
     }),
-    403: jsonResponse("The code is refused; `reason` says why.", validateDenied, {
+    403: sharedStatus(jsonResponse("The code is refused; `reason` says why.", validateDenied, {
       incorrect: {
         summary: "A wrong code, 4 guesses left",
         value: { status: "denied", reason: "incorrect", attempts_remaining: 4, error: { code: "incorrect", message: DENIED_MESSAGES.incorrect } },
@@ -47,7 +47,7 @@ export const validateAuthRoute = createRoute({
           error: { code: "no_pending_challenge", message: DENIED_MESSAGES.no_pending_challenge },
         },
       },
-    }),
+    }), ["cross_origin"]),
     ...errorResponses([
       "invalid_request",
       "invalid_number",
