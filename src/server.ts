@@ -27,9 +27,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    const hardStop = setTimeout(() => process.exit(1), 10_000);
+    // Past the grace period close() cuts connections; this is for a close that hangs.
+    const hardStop = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 5000);
     hardStop.unref();
-    service.close(8000).then(
+    service.close().then(
       () => {
         logger.info("stopped");
         void exitAfterFlush(0);

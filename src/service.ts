@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import { createApp, KEYED_ROUTES } from "./http/app.js";
 import type { AppDeps } from "./http/env.js";
-import { newLifecycle, whenQuiet } from "./http/drain.js";
+import { newLifecycle, whenCallsEnd, whenQuiet } from "./http/drain.js";
+import { callsStillOn } from "./otp/call-events.js";
 import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
 import { createMetrics } from "./metrics.js";
@@ -34,11 +35,12 @@ export interface RunningService {
   /** The in-process carrier simulator when CARRIER=simulator. */
   simulator?: Simulator;
   /**
-   * Drains and stops: readiness off and new work refused at once; in-flight requests and
-   * carrier webhooks served until none has come for quietMs (default 1000); then the port
-   * closes and the database after it. Whatever still runs at deadlineMs is cut off.
+   * Drains and stops: readiness off and new work refused at once; carrier webhooks served
+   * until the calls this instance placed have ended, and in-flight requests until none has
+   * come for quietMs (default 1000); then the port closes and the database after it.
+   * Whatever still runs at graceMs (default SHUTDOWN_GRACE_SECONDS) is cut off.
    */
-  close(deadlineMs?: number, quietMs?: number): Promise<void>;
+  close(graceMs?: number, quietMs?: number): Promise<void>;
 }
 
 /** Longer than the idle timeout of the load balancers and HTTP clients in front of the service. */
@@ -133,11 +135,12 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       port,
       deps,
       simulator,
-      close: async (deadlineMs = 8000, quietMs = 1000) => {
-        const deadline = performance.now() + deadlineMs;
+      close: async (graceMs = config.shutdownGraceSeconds * 1000, quietMs = 1000) => {
+        const deadline = performance.now() + graceMs;
         deps.lifecycle.draining = true;
         // The port stays open meanwhile: a load balancer still sending here gets 503s rather
-        // than refused connections, and the calls just placed can still fetch their code.
+        // than refused connections, and the calls still ringing can fetch their code.
+        await whenCallsEnd(deps.lifecycle, (ids) => callsStillOn(deps.otp, ids), deadline);
         await whenQuiet(deps.lifecycle, quietMs, deadline);
         await closeServer(running, Math.max(0, deadline - performance.now()));
         // After the drain: webhooks of calls still in flight come in through the tunnel.

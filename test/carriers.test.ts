@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CarrierError, type Carrier, type PlaceCallRequest, type WebhookRequest } from "../src/carriers/carrier.js";
 import type { Flavor, Outcome, Simulator } from "../src/simulator/index.js";
 import { generateKeyPairSync } from "node:crypto";
-import { apiErrors } from "./helpers/api-errors.js";
+import { CARRIERS } from "../src/carriers/registry.js";
+import { apiErrors, refusalsOf } from "./helpers/api-errors.js";
 import {
   FROM,
   carrierFor,
@@ -27,6 +28,12 @@ const ADAPTERS: Array<{ flavor: Flavor; sdkHttpClient: boolean; label: string }>
 const SID: Record<Flavor, RegExp> = { twilio: /^CA[0-9a-f]{32}$/, signalwire: /^[0-9a-f-]{36}$/, telnyx: /^v3:[\w-]{40}$/ };
 /** The carrier's own code for a refused API key. */
 const AUTH_CODE: Record<Flavor, string> = { twilio: "20003", signalwire: "20003", telnyx: "10009" };
+/** The variables an operator checks when the carrier refuses them. */
+const CREDENTIALS: Record<Flavor, string[]> = {
+  twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+  signalwire: ["SIGNALWIRE_PROJECT", "SIGNALWIRE_TOKEN", "SIGNALWIRE_SPACE"],
+  telnyx: ["TELNYX_API_KEY"],
+};
 
 /** What placeCall threw (it must throw a CarrierError). */
 async function refusal(carrier: Carrier, req: PlaceCallRequest): Promise<CarrierError> {
@@ -110,11 +117,31 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
       }
     });
 
-    it(`wrong credentials through the adapter: rejected, carrier code ${AUTH_CODE[flavor]}, HTTP 401`, async () => {
+    it(`wrong credentials through the adapter: rejected, carrier code ${AUTH_CODE[flavor]}, HTTP 401, naming the variables to check`, async () => {
       const wrong = carrierFor(account, sim.url, { authToken: "wrong-token", sdkHttpClient });
       const err = await refusal(wrong, request(nextNumber()));
-      expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: AUTH_CODE[flavor], carrierStatus: 401 });
+      expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: AUTH_CODE[flavor], carrierStatus: 401, refusal: "credentials" });
+      expect(err.variables).toEqual(CREDENTIALS[flavor]);
+      for (const name of err.variables!) expect(Object.keys(CARRIERS[flavor].configSchema.shape)).toContain(name);
     });
+
+    it.each(refusalsOf(flavor))("says what a refusal means in our words: $label", async ({ outcome, refusal: meaning, retryAfterSeconds }) => {
+      const before = sim.calls().length;
+      const err = await refusal(carrier, request(withOutcome(outcome)));
+      expect(err).toMatchObject({ carrier: flavor, failure: "rejected", carrierCode: String(outcome.code), carrierStatus: outcome.status });
+      expect(err.refusal).toBe(meaning);
+      expect(err.retryAfterSeconds).toBe(retryAfterSeconds);
+      expect(err.variables).toEqual(meaning === "credentials" ? CREDENTIALS[flavor] : undefined);
+      expect(sim.calls().length).toBe(before);
+    });
+
+    if (flavor === "telnyx") {
+      it("does not blame the number for our own caller ID: a From that is not E.164 is refused as another fault", async () => {
+        const misconfigured = carrierFor(account, sim.url, { from: "5005550006", sdkHttpClient });
+        const err = await refusal(misconfigured, request(nextNumber()));
+        expect(err).toMatchObject({ failure: "rejected", carrierCode: "10016", carrierStatus: 422, refusal: "other" });
+      });
+    }
 
     const API_ERRORS = apiErrors(flavor);
     it.each([
@@ -136,10 +163,10 @@ describe.each(ADAPTERS)("the $label carrier adapter", ({ flavor, sdkHttpClient }
     ])("masks the number the carrier quotes in its message (%s)", async (_, to, full) => {
       const err = await refusal(carrier, request(to));
       if (flavor === "telnyx") {
-        expect(err).toMatchObject({ failure: "rejected", carrierCode: "10016", carrierStatus: 422 });
+        expect(err).toMatchObject({ failure: "rejected", carrierCode: "10016", carrierStatus: 422, refusal: "invalid_number" });
         expect(err.message).toMatch(/^The specified phone number parameter must be in \+E\.164 format: \+1415•••\d{4}$/);
       } else {
-        expect(err).toMatchObject({ failure: "rejected", carrierCode: "21211", carrierStatus: 400 });
+        expect(err).toMatchObject({ failure: "rejected", carrierCode: "21211", carrierStatus: 400, refusal: "invalid_number" });
         expect(err.message).toMatch(/^The 'To' number \+1415•••\d{4} is not a valid phone number\.$/);
       }
       expect(err.message).not.toMatch(full);

@@ -149,6 +149,59 @@ describe(`graceful shutdown under load (${onPostgres ? "postgres" : "pglite"})`,
   );
 });
 
+describe("a restart while calls ring", () => {
+  let carrier: CarrierSide | undefined;
+  let dataDir: string | undefined;
+  afterAll(async () => {
+    await carrier?.simulator.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves a ringing call's webhooks after SIGTERM until the call ends, then exits 0", { timeout: 60_000 }, async () => {
+    carrier = await startTwilioSimulator();
+    dataDir = await mkdtemp(join(tmpdir(), "voice-otp-grace-"));
+    // No quiet period could cover 3 s of ringing: only waiting for the call does.
+    const svc = await startServiceProcess({ env: { DATA_DIR: dataDir, ...carrier.env } });
+    try {
+      const number = "+14155550141";
+      carrier.simulator.setOutcome(number, { kind: "answer", ringMs: 3000 });
+      const placed = await svc.api("POST", "/request-auth", { number });
+      expect(placed.status, placed.text).toBe(201);
+      const signalledAt = performance.now();
+      const exited = svc.proc.exited.then((code) => ({ code, ms: performance.now() - signalledAt }));
+      svc.proc.child.kill("SIGTERM");
+      expect((await firstNonReady(svc)).status).toBe(503);
+
+      const call = await carrier.simulator.waitForCall({ to: number });
+      expect(call.webhookErrors).toEqual([]);
+      expect(codeHeard(call.heard)).toMatch(/^\d{6}$/);
+      const { code, ms } = await exited;
+      expect(code).toBe(0);
+      // It stopped when the call ended, not at the end of the grace period (25 s).
+      expect(ms).toBeLessThan(20_000);
+    } finally {
+      await svc.kill();
+    }
+  });
+
+  it("stops at SHUTDOWN_GRACE_SECONDS however long a call rings", { timeout: 60_000 }, async () => {
+    carrier ??= await startTwilioSimulator();
+    dataDir ??= await mkdtemp(join(tmpdir(), "voice-otp-grace-"));
+    const svc = await startServiceProcess({ env: { DATA_DIR: dataDir, ...carrier.env, SHUTDOWN_GRACE_SECONDS: "1" } });
+    try {
+      const number = "+14155550142";
+      carrier.simulator.setOutcome(number, { kind: "answer", hold: true });
+      expect((await svc.api("POST", "/request-auth", { number })).status).toBe(201);
+      await carrier.simulator.waitForHeld({ to: number });
+      svc.proc.child.kill("SIGTERM");
+      expect(await svc.proc.exited).toBe(0);
+      expect(svc.proc.stdout()).toMatch(/"msg":"stopped"/);
+    } finally {
+      await svc.kill();
+    }
+  });
+});
+
 /** Polls /readyz from the moment of the signal until it stops answering 200 (the signal arrives asynchronously). */
 async function firstNonReady(svc: ServiceProcess) {
   const deadline = performance.now() + 5_000;

@@ -118,7 +118,30 @@ export type CarrierFailure =
   | "rejected" // the carrier answered with an error (auth, invalid number, 5xx…)
   | "bad_response"; // the carrier answered something that is not its API's shape
 
+/**
+ * A refusal in our words. Set only when the carrier's API refused the create-call
+ * request outright (a 4xx): then no call was placed and nobody's phone rang. Each
+ * carrier's folder maps its own codes to these; nothing outside it knows the codes.
+ */
+export type CarrierRefusal =
+  | "invalid_number" // the destination is not a phone number, or cannot be reached
+  | "destination_not_allowed" // the carrier account may not call it (geographic permissions, blocklist, trial account)
+  | "credentials" // the carrier refused the service's own credentials
+  | "throttled" // the carrier asks the service to slow down
+  | "other"; // refused for another reason (the caller ID, a parameter…)
+
+export interface RefusalDetails {
+  refusal?: CarrierRefusal;
+  /** For "throttled": how long the carrier asks the service to wait. */
+  retryAfterSeconds?: number;
+  /** For "credentials": the environment variables holding what the carrier refused. */
+  variables?: readonly string[];
+}
+
 export class CarrierError extends Error {
+  readonly refusal?: CarrierRefusal;
+  readonly retryAfterSeconds?: number;
+  readonly variables?: readonly string[];
   constructor(
     readonly carrier: string,
     readonly failure: CarrierFailure,
@@ -127,8 +150,12 @@ export class CarrierError extends Error {
     message: string,
     /** HTTP status the carrier's API answered with, when there was an answer. */
     readonly carrierStatus?: number,
+    details: RefusalDetails = {},
   ) {
     super(message);
     this.name = "CarrierError";
+    this.refusal = details.refusal;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.variables = details.variables;
   }
 }

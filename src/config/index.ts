@@ -37,6 +37,8 @@ export interface Config {
   defaultCountry: string;
   limits: Limits;
   retentionHours: number;
+  /** How long a stopping instance keeps serving the webhooks of calls it placed. */
+  shutdownGraceSeconds: number;
   destinations: { allowedCountries: string[]; blockedPrefixes: string[] };
   voice: {
     orgName: string;
@@ -110,6 +112,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
       failedValidationsPerNumberPerDay: e.FAILED_VALIDATIONS_PER_NUMBER_PER_DAY,
     },
     retentionHours: e.RETENTION_HOURS,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     destinations: {
       allowedCountries: e.ALLOWED_COUNTRIES.map((c) => c.toUpperCase()),
       blockedPrefixes: e.BLOCKED_PREFIXES,

@@ -93,6 +93,7 @@ export const envSchema = z.object({
   RESEND_COOLDOWN_SECONDS: int(0, 3600).default(30),
   // Ended challenges are deleted after this long. The daily limits count the last 24
   // hours of challenges, so less would let them undercount.
+  SHUTDOWN_GRACE_SECONDS: int(0, 3600).default(25),
   RETENTION_HOURS: z.coerce
     .number()
     .int()

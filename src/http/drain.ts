@@ -2,12 +2,13 @@ import type { MiddlewareHandler } from "hono";
 import { AppError, sendError } from "./errors.js";
 
 /**
- * Graceful shutdown, the HTTP side. Once draining, the instance keeps its port open
- * a little: /readyz answers 503 so load balancers turn away, requests already in
- * flight finish, and the carrier's webhooks are still served (the calls this instance
- * just placed are ringing and will ask for their code). Anything else new is refused
- * with 503 shutting_down, which clients retry elsewhere. The port closes once nothing
- * has been served for a quiet moment (see whenQuiet).
+ * Graceful shutdown, the HTTP side. Once draining, the instance keeps its port open:
+ * /readyz answers 503 so load balancers turn away, requests already in flight finish,
+ * and the carrier's webhooks are still served, since the calls this instance placed
+ * may still be ringing and will ask for their code (see whenCallsEnd). Anything else
+ * new is refused with 503 shutting_down, which clients retry elsewhere. The port
+ * closes once those calls have ended and nothing has been served for a quiet moment
+ * (see whenQuiet), or when the grace period runs out.
  */
 export interface Lifecycle {
   draining: boolean;
@@ -15,10 +16,58 @@ export interface Lifecycle {
   inFlight: number;
   /** performance.now() when the last counted request finished. */
   lastActivity: number;
+  /**
+   * The challenges whose calls this instance placed, by the performance.now() time their
+   * code expires (after which a call hears no code, so nothing is lost by leaving it).
+   * Entries go in expiry order: the code's lifetime is the same for every call.
+   */
+  calls: Map<string, number>;
 }
 
 export function newLifecycle(): Lifecycle {
-  return { draining: false, inFlight: 0, lastActivity: 0 };
+  return { draining: false, inFlight: 0, lastActivity: 0, calls: new Map() };
+}
+
+/** Remembers a call this instance placed, until its code expires (calls that expired are forgotten now). */
+export function callPlaced(lifecycle: Lifecycle, challengeId: string, codeLifetimeMs: number): void {
+  const now = performance.now();
+  forgetExpired(lifecycle, now);
+  lifecycle.calls.set(challengeId, now + codeLifetimeMs);
+}
+
+function forgetExpired(lifecycle: Lifecycle, now: number): void {
+  for (const [id, until] of lifecycle.calls) {
+    if (until > now) break;
+    lifecycle.calls.delete(id);
+  }
+}
+
+/**
+ * Resolves once every call this instance placed has ended (as `stillOn` reads the
+ * database, where any instance may have recorded the end), or at the deadline
+ * (performance.now() time). A database that does not answer ends the wait: no
+ * webhook could be served without it.
+ */
+export async function whenCallsEnd(
+  lifecycle: Lifecycle,
+  stillOn: (challengeIds: string[]) => Promise<string[]>,
+  deadline: number,
+  pollMs = 250,
+): Promise<void> {
+  for (;;) {
+    const now = performance.now();
+    forgetExpired(lifecycle, now);
+    if (lifecycle.calls.size === 0 || now >= deadline) return;
+    let on: Set<string>;
+    try {
+      on = new Set(await stillOn([...lifecycle.calls.keys()]));
+    } catch {
+      return;
+    }
+    for (const id of lifecycle.calls.keys()) if (!on.has(id)) lifecycle.calls.delete(id);
+    if (lifecycle.calls.size === 0) return;
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.min(pollMs, deadline - performance.now()))));
+  }
 }
 
 const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);

@@ -64,6 +64,15 @@ export async function markFailed(deps: ChallengeDeps, id: string, failureCode: s
     where id = ${id} and status = 'pending'`);
 }
 
+/** Of these challenges, those whose call may still ask for its code: pending, and the call not ended. */
+export async function callsStillOn(deps: ChallengeDeps, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await deps.database.rows<{ id: string }>(sql`
+    select id from challenges
+    where id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) and status = 'pending' and ${progressSql} < ${PROGRESS.completed}`);
+  return rows.map((r) => r.id);
+}
+
 /** Remembers what answered the call (AnsweredBy) when the voice webhook reports it. */
 export async function recordAnsweredBy(deps: ChallengeDeps, id: string, answeredBy: string): Promise<void> {
   await deps.database.rows(sql`update challenges set answered_by = ${answeredBy} where id = ${id}`);

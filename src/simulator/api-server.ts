@@ -26,8 +26,8 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { ...headers, "Content-Type": "application/json" }).end(JSON.stringify(body));
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -64,7 +64,7 @@ export async function startApiServer(
   listen: { host: string; port: number },
 ): Promise<ApiServer> {
   const held = new Set<Socket>();
-  const apiError = (res: ServerResponse, failure: ApiFailure) => sendJson(res, failure.status, flavor.errorBody(failure));
+  const apiError = (res: ServerResponse, failure: ApiFailure) => sendJson(res, failure.status, flavor.errorBody(failure), failure.headers);
 
   async function createCall(req: IncomingMessage, res: ServerResponse) {
     const read = flavor.readCreateCall(await readBody(req));
@@ -73,8 +73,10 @@ export async function startApiServer(
 
     const outcome = handlers.requested(request.to);
     switch (outcome.kind) {
-      case "api-error":
-        return apiError(res, { status: outcome.status, code: outcome.code, message: outcome.message });
+      case "api-error": {
+        const { kind: _, ...failure } = outcome;
+        return apiError(res, failure);
+      }
       case "api-malformed":
         res.writeHead(502, { "Content-Type": "text/html" }).end("<html><body><h1>502 Bad Gateway</h1></body></html>");
         return;

@@ -30,6 +30,10 @@ export interface ApiFailure {
   status: number;
   code: number;
   message: string;
+  /** The request field at fault ("To", "From"), for carriers whose errors name it. */
+  field?: string;
+  /** Headers sent with the answer (a 429's Retry-After or rate-limit headers). */
+  headers?: Record<string, string>;
 }
 
 

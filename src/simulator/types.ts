@@ -16,7 +16,7 @@ export type Outcome =
     }
   | { kind: "voicemail"; ringMs?: number; apiDelayMs?: number } // answers, listens, never presses a key
   | { kind: "busy" | "no-answer" | "failed"; ringMs?: number; apiDelayMs?: number }
-  | { kind: "api-error"; status: number; code: number; message: string }
+  | { kind: "api-error"; status: number; code: number; message: string; field?: string; headers?: Record<string, string> }
   | { kind: "api-timeout" } // the create-call API never answers
   | { kind: "api-malformed" }; // the create-call API answers an HTML error page
 

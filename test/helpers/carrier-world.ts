@@ -68,12 +68,13 @@ export function simulatorFor(account: Account, opts: Partial<SimulatorOptions> =
 export function carrierFor(
   account: Account,
   apiBaseUrl: string,
-  opts: { timeoutMs?: number; authToken?: string; signingKey?: string; publicKey?: string; sdkHttpClient?: boolean; nowSeconds?: () => number } = {},
+  opts: { timeoutMs?: number; authToken?: string; signingKey?: string; publicKey?: string; sdkHttpClient?: boolean; nowSeconds?: () => number; from?: string } = {},
 ): Carrier {
   const timeoutMs = opts.timeoutMs ?? 5_000;
   const authToken = opts.authToken ?? account.authToken;
+  const from = opts.from ?? FROM;
   if (account.flavor === "twilio") {
-    return connectTwilio({ accountSid: account.accountSid, authToken, from: FROM, apiBaseUrl, sdkHttpClient: opts.sdkHttpClient }, { timeoutMs });
+    return connectTwilio({ accountSid: account.accountSid, authToken, from, apiBaseUrl, sdkHttpClient: opts.sdkHttpClient }, { timeoutMs });
   }
   if (account.flavor === "telnyx") {
     return connectTelnyx(
@@ -81,7 +82,7 @@ export function carrierFor(
         apiKey: authToken,
         publicKey: opts.publicKey ?? ed25519PublicKeyOf(opts.signingKey ?? account.signingKey),
         applicationId: account.applicationId!,
-        from: FROM,
+        from,
         apiBaseUrl: `${apiBaseUrl}/v2`,
       },
       { timeoutMs, nowSeconds: opts.nowSeconds },
@@ -92,7 +93,7 @@ export function carrierFor(
       project: account.accountSid,
       token: authToken,
       space: "example.signalwire.com",
-      from: FROM,
+      from,
       signingKey: opts.signingKey ?? account.signingKey,
       apiBaseUrl,
     },

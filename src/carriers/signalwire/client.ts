@@ -6,6 +6,9 @@ import { answeringVerdict, parseTwimlWebhook } from "../twilio/webhook.js";
 import type { SignalWireSettings } from "./settings.js";
 import { RestClient } from "./sdk.js";
 
+/** What the operator checks when SignalWire refuses the credentials: a project belongs to one space. */
+const CREDENTIALS = ["SIGNALWIRE_PROJECT", "SIGNALWIRE_TOKEN", "SIGNALWIRE_SPACE"];
+
 type RequestOptions = Record<string, unknown>;
 type RequestClientClass = new () => { request(opts: RequestOptions): Promise<unknown> };
 
@@ -32,7 +35,7 @@ export function connectSignalWire(settings: SignalWireSettings, opts: CarrierOpt
   return {
     name,
     placeCall: (req: PlaceCallRequest) =>
-      createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
+      createCall(name, opts.timeoutMs, CREDENTIALS, (o) => client.calls.create(o), settings.from, req),
     verifyWebhook(req: WebhookRequest) {
       // SignalWire sends its own header and accepts the Twilio name as an alias.
       const signature = req.headers["x-signalwire-signature"] ?? req.headers["x-twilio-signature"];
@@ -49,6 +52,6 @@ export function connectSignalWire(settings: SignalWireSettings, opts: CarrierOpt
       );
       return { contentType: "text/xml; charset=utf-8", body };
     },
-    mapError: (err) => sdkError(name, err, opts.timeoutMs),
+    mapError: (err) => sdkError(name, err, opts.timeoutMs, CREDENTIALS),
   };
 }

@@ -2,6 +2,7 @@ import Telnyx, { APIConnectionError, APIConnectionTimeoutError, APIError } from 
 import { CarrierError, type Carrier, type CarrierOptions, type PlaceCallRequest, type PlacedCall, type WebhookRequest } from "../carrier.js";
 import { maskNumbers } from "../mask.js";
 import type { TelnyxSettings } from "./settings.js";
+import { refusalOf, type TelnyxErrorObject } from "./refusals.js";
 import { ed25519PublicKey, verifyTelnyxSignature } from "./signature.js";
 import { renderTexml } from "./texml.js";
 import { answeringVerdict, callStatusOf, parseTexmlWebhook } from "./webhook.js";
@@ -53,13 +54,15 @@ export function connectTelnyx(settings: TelnyxSettings, opts: CarrierOptions): C
     }
     if (err instanceof APIError && typeof err.status === "number") {
       // Telnyx errors: {"errors": [{"code": "10002", "title": "Invalid phone number", "detail": "…"}]}
-      const first = (err.error as { errors?: Array<{ code?: unknown; title?: unknown; detail?: unknown }> } | undefined)?.errors?.[0];
+      const first = (err.error as { errors?: TelnyxErrorObject[] } | undefined)?.errors?.[0];
       if (!first) {
         return new CarrierError(name, "bad_response", `http_${err.status}`, `the ${name} API answered HTTP ${err.status} with something that is not its error format`, err.status);
       }
       const code = first.code !== undefined && first.code !== null ? String(first.code) : `http_${err.status}`;
       const text = [first.detail, first.title].find((v): v is string => typeof v === "string" && v.length > 0) ?? `HTTP ${err.status}`;
-      return new CarrierError(name, "rejected", code, maskNumbers(text), err.status);
+      // A 4xx is a refusal of the request: Telnyx placed nothing. A 5xx may come after it did.
+      const refused = err.status < 500 ? refusalOf(first, err.status, err.headers) : {};
+      return new CarrierError(name, "rejected", code, maskNumbers(text), err.status, refused);
     }
     if (err instanceof APIConnectionError) {
       // fetch's TypeError("fetch failed") holds node's error, with its code, as its cause.

@@ -10,6 +10,8 @@ import { answeringVerdict, parseTwimlWebhook } from "./webhook.js";
 
 /** Create-call requests one process keeps open at once towards the carrier's API. */
 const CALLS_IN_FLIGHT = 512;
+/** What the operator checks when Twilio refuses the credentials (20003). */
+const CREDENTIALS = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"];
 
 export function connectTwilio(settings: TwilioSettings, opts: CarrierOptions): Carrier {
   const name = opts.name ?? "twilio";
@@ -34,7 +36,7 @@ export function connectTwilio(settings: TwilioSettings, opts: CarrierOptions): C
   return {
     name,
     placeCall: (req: PlaceCallRequest) =>
-      createCall(name, opts.timeoutMs, (o) => client.calls.create(o), settings.from, req),
+      createCall(name, opts.timeoutMs, CREDENTIALS, (o) => client.calls.create(o), settings.from, req),
     verifyWebhook(req: WebhookRequest) {
       const signature = req.headers["x-twilio-signature"];
       if (!signature) return false;
@@ -54,6 +56,6 @@ export function connectTwilio(settings: TwilioSettings, opts: CarrierOptions): C
       );
       return { contentType: "text/xml; charset=utf-8", body };
     },
-    mapError: (err) => sdkError(name, err, opts.timeoutMs),
+    mapError: (err) => sdkError(name, err, opts.timeoutMs, CREDENTIALS),
   };
 }

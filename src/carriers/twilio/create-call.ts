@@ -30,6 +30,8 @@ export interface CreateCallOptions {
 export async function createCall(
   carrier: string,
   timeoutMs: number,
+  /** The variables to check when the carrier refuses the credentials. */
+  credentials: readonly string[],
   create: (opts: CreateCallOptions) => Promise<{ sid?: unknown; status?: unknown }>,
   from: string,
   req: PlaceCallRequest,
@@ -48,7 +50,7 @@ export async function createCall(
       ...(req.machineDetection ? { machineDetection: "Enable" } : {}),
     });
   } catch (err) {
-    throw sdkError(carrier, err, timeoutMs);
+    throw sdkError(carrier, err, timeoutMs, credentials);
   }
   if (typeof call?.sid !== "string" || call.sid.length === 0) {
     throw new CarrierError(carrier, "bad_response", "bad_response", `the ${carrier} API accepted the call but returned no call sid`);

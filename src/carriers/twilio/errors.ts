@@ -1,13 +1,16 @@
 import { CarrierError } from "../carrier.js";
 import { maskNumbers } from "../mask.js";
+import { refusalOf } from "./refusals.js";
 
 /**
  * The error mapping of Twilio and SignalWire: whatever their SDK threw, as a
  * CarrierError. Both SDKs are twilio-node underneath: RestException for a JSON error
  * reply, an Axios error for network trouble and timeouts, SyntaxError for a reply that
- * is not JSON. Every refusal keeps the carrier's own code (21211, 20003…).
+ * is not JSON. Every refusal keeps the carrier's own code (21211, 20003…), and a 4xx
+ * one (nothing was placed) says what it means in our words. `credentials` are the
+ * variables to check when the carrier refuses them.
  */
-export function sdkError(carrier: string, err: unknown, timeoutMs: number): CarrierError {
+export function sdkError(carrier: string, err: unknown, timeoutMs: number, credentials: readonly string[]): CarrierError {
   if (err instanceof CarrierError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as Record<string, unknown>;
   const message = typeof e.message === "string" ? e.message : String(err);
@@ -23,7 +26,9 @@ export function sdkError(carrier: string, err: unknown, timeoutMs: number): Carr
     if (text === undefined && code.startsWith("http_")) {
       return new CarrierError(carrier, "bad_response", code, `the ${carrier} API answered HTTP ${e.status} with something that is not its error format`, e.status);
     }
-    return new CarrierError(carrier, "rejected", code, maskNumbers(text ?? `HTTP ${e.status}`), e.status);
+    // A 4xx is a refusal of the request: the carrier placed nothing. A 5xx may come after it did.
+    const refused = e.status < 500 ? refusalOf(code, e.status, credentials) : {};
+    return new CarrierError(carrier, "rejected", code, maskNumbers(text ?? `HTTP ${e.status}`), e.status, refused);
   }
   const code = typeof e.code === "string" ? e.code : undefined;
   if (code === "ECONNABORTED" || code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT" || /timeout/i.test(message)) {

@@ -9,6 +9,7 @@ import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
 import { sentBody } from "../body.js";
 import { errorResponses } from "../error-docs.js";
+import { callPlaced } from "../drain.js";
 import { AppError } from "../errors.js";
 import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { requestAuthCreated, type RequestAuthCreated } from "../responses.js";
@@ -124,6 +125,7 @@ export function requestAuthRoutes(deps: AppDeps) {
       });
       deps.metrics.callsPlaced.inc({ carrier: deps.carrier.name });
       log.info({ callSid: call.callSid, carrier: deps.carrier.name }, "call placed");
+      callPlaced(deps.lifecycle, issued.id, deps.config.otp.ttlSeconds * 1000);
       // The call is already ringing: failing to note its id must not turn into an error reply.
       await recordCallPlaced(deps.otp, issued.id, call.callSid, call.status).catch((err) =>
         log.error({ err }, "could not record the placed call"),

@@ -8,7 +8,8 @@ import type { CallRecord } from "../types.js";
  *   Method, StatusCallback, StatusCallbackMethod, StatusCallbackEvent as one
  *   space-separated string, MachineDetection, Timeout), `Authorization: Bearer <API
  *   key>`; it answers 200 with a flat `{call_sid, from, to, status: "queued"}`, and
- *   errors as `{"errors": [{code, title, detail}]}` with Telnyx's codes (10009…).
+ *   errors as `{"errors": [{code, title, detail, source: {pointer}}]}` with Telnyx's
+ *   codes (10009…).
  * - webhooks: form posts with TwiML's field names, signed with Ed25519 over
  *   `${telnyx-timestamp}|${raw body}` (headers telnyx-signature-ed25519 and
  *   telnyx-timestamp). The simulator makes its own key pair; the service is given the
@@ -71,7 +72,7 @@ function telnyxCall(account: Account, connectionId: string): CallDialect {
 function telnyxForAccount(account: Account): CarrierFlavor {
   const applicationId = account.applicationId ?? String(randomBytes(8).readBigUInt64BE() >> 1n);
   const { privateKey, publicKeyBase64 } = keyPair(account.signingKey);
-  const fail = (status: number, code: number, message: string): ApiFailure => ({ status, code, message });
+  const fail = (status: number, code: number, message: string, field?: string): ApiFailure => ({ status, code, message, ...(field ? { field } : {}) });
 
   return {
     route(path) {
@@ -102,7 +103,8 @@ function telnyxForAccount(account: Account): CarrierFlavor {
       if (!from) return { refused: fail(422, 10004, "A required parameter was missing: From.") };
       // Without Url the application's own XML request URL would be used; the simulator has none.
       if (!url || !/^https?:\/\//.test(url) || !URL.canParse(url)) return { refused: fail(422, 10003, "The URL provided was invalid, malformed, or too long.") };
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return { refused: fail(422, 10016, `The specified phone number parameter must be in +E.164 format: ${to}`) };
+      if (!/^\+[1-9]\d{6,14}$/.test(to)) return { refused: fail(422, 10016, `The specified phone number parameter must be in +E.164 format: ${to}`, "To") };
+      if (!/^\+[1-9]\d{6,14}$/.test(from)) return { refused: fail(422, 10016, `The specified phone number parameter must be in +E.164 format: ${from}`, "From") };
       const request = {
         to,
         from,
@@ -122,8 +124,17 @@ function telnyxForAccount(account: Account): CarrierFlavor {
 
     resource: (call) => ({ call_sid: call.sid, from: call.from, to: call.to, status: call.status }),
 
-    errorBody: ({ code, message }) => ({
-      errors: [{ code: String(code), title: message, detail: message, meta: { url: `https://developers.telnyx.com/docs/overview/errors/${code}` } }],
+    // `source.pointer` locates the request field at fault, as in every Telnyx API error.
+    errorBody: ({ code, message, field }) => ({
+      errors: [
+        {
+          code: String(code),
+          title: message,
+          detail: message,
+          ...(field ? { source: { pointer: `/${field}` } } : {}),
+          meta: { url: `https://developers.telnyx.com/docs/overview/errors/${code}` },
+        },
+      ],
     }),
 
     failures: {
