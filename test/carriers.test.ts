@@ -324,3 +324,49 @@ describe("the carrier registry", () => {
     expect(carrierError.safeParse({ code: "carrier_error", message: "m", carrier: "plivo", carrier_code: "1", challenge_id: "ch_x" }).success).toBe(false);
   });
 });
+
+/** Credentials that select each carrier in the configuration (API_KEYS too: a real carrier needs them). */
+const CONFIG_ENV: Record<Flavor, Record<string, string>> = {
+  twilio: { API_KEYS: "k".repeat(32), TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "token", TWILIO_NUMBER: "+15005550006" },
+  signalwire: { API_KEYS: "k".repeat(32), SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "example.signalwire.com", SIGNALWIRE_NUMBER: "+1" },
+  telnyx: {
+    API_KEYS: "k".repeat(32),
+    TELNYX_API_KEY: "KEY0123",
+    TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString("base64"),
+    TELNYX_APPLICATION_ID: "1293384261075731499",
+    TELNYX_NUMBER: "+13125550100",
+  },
+};
+
+describe.each(["twilio", "signalwire", "telnyx"] as const)("voice XML as the configuration asks for it, on %s", (flavor) => {
+  /** The first voice document of a call, from LANGUAGE and VOICE as the service reads them, for a request asking `requested`. */
+  async function openingXml(vars: Record<string, string>, requested?: string): Promise<string> {
+    const { loadConfig } = await import("../src/config/index.js");
+    const { openingScript } = await import("../src/voice/script.js");
+    const { resolveLanguage } = await import("../src/voice/phrases.js");
+    const config = loadConfig({ ...CONFIG_ENV[flavor], ...vars });
+    const settings = { orgName: config.voice.orgName, language: config.voice.language, voice: config.voice.voice };
+    const call = { language: resolveLanguage(requested ?? config.voice.language)!, code: "4242", gateDigit: null };
+    const carrier = carrierFor(newAccount(flavor), "http://127.0.0.1:9");
+    return carrier.render(openingScript(settings, call, { afterGate: "http://s.example/gate", afterCode: "http://s.example/code" })).body;
+  }
+  const sayAttributes = (xml: string) => new Set([...xml.matchAll(/<Say ([^>]*)>/g)].map((m) => m[1]));
+
+  it("speaks LANGUAGE=es-MX in es-MX with a Mexican voice, not es-US, also when a request asks for plain es", async () => {
+    expect(sayAttributes(await openingXml({ LANGUAGE: "es-MX" }))).toEqual(new Set(['language="es-MX" voice="Polly.Mia"']));
+    expect(sayAttributes(await openingXml({ LANGUAGE: "es-MX" }, "es"))).toEqual(new Set(['language="es-MX" voice="Polly.Mia"']));
+    expect(sayAttributes(await openingXml({ LANGUAGE: "es-MX", VOICE: "Polly.Mia-Neural" }))).toEqual(new Set(['language="es-MX" voice="Polly.Mia-Neural"']));
+    // A request for another tag gets that tag and its own voice; VOICE belongs to LANGUAGE's tag.
+    expect(sayAttributes(await openingXml({ LANGUAGE: "es-MX", VOICE: "Polly.Mia-Neural" }, "es-ES"))).toEqual(new Set(['language="es-ES" voice="Polly.Lucia"']));
+    expect(sayAttributes(await openingXml({ LANGUAGE: "pt-PT" }))).toEqual(new Set(['language="pt-PT" voice="Polly.Ines"']));
+  });
+
+  if (flavor !== "telnyx") {
+    const spelled = flavor === "signalwire" ? "gcloud.en-US-Neural2-A" : "Google.en-US-Neural2-A";
+    it(`renders VOICE=Google.en-US-Neural2-A as ${spelled}, reading digits with SSML`, async () => {
+      const xml = await openingXml({ VOICE: "Google.en-US-Neural2-A" });
+      expect(sayAttributes(xml)).toEqual(new Set([`language="en-US" voice="${spelled}"`]));
+      expect(xml).toContain('<say-as interpret-as="digits">4</say-as><break time="700ms"/>');
+    });
+  }
+});

@@ -1,5 +1,11 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { CARRIERS } from "../src/carriers/registry.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
+import { baseLanguage, PHRASES } from "../src/voice/phrases.js";
+import { carrierName, parseVoice, tableName, voicesOfTag } from "../src/voice/voice-names.js";
+import { LANGUAGE_TAGS, VOICES } from "../src/voice/voices.js";
 
 const production = {
   NODE_ENV: "production",
@@ -81,6 +87,88 @@ describe("configuration", () => {
   it("refuses API keys too short to resist guessing", () => {
     expect(() => loadConfig({ API_KEYS: "abc" })).toThrow(/^API_KEYS: every key/);
     expect(loadConfig({ API_KEYS: ` ${"a".repeat(16)} , ${"b".repeat(20)} ` }).apiKeys).toEqual(["a".repeat(16), "b".repeat(20)]);
+  });
+});
+
+/** Credentials that select each carrier (API_KEYS too: a real carrier needs them). */
+const CARRIER_ENV = {
+  twilio: { API_KEYS: "k".repeat(32), TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "token", TWILIO_NUMBER: "+15005550006" },
+  signalwire: { API_KEYS: "k".repeat(32), SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "example.signalwire.com", SIGNALWIRE_NUMBER: "+1" },
+  telnyx: {
+    API_KEYS: "k".repeat(32),
+    TELNYX_API_KEY: "KEY0123",
+    TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString("base64"),
+    TELNYX_APPLICATION_ID: "1293384261075731499",
+    TELNYX_NUMBER: "+13125550100",
+  },
+};
+
+/** A string union of twilio's TwiML types (VoiceResponse.d.ts): Twilio's own list of what <Say> takes. */
+async function twimlUnion(name: "SayVoice" | "SayLanguage"): Promise<Set<string>> {
+  const dts = createRequire(import.meta.url).resolve("twilio/lib/twiml/VoiceResponse.d.ts");
+  const text = await readFile(dts, "utf8");
+  const union = new RegExp(`type ${name} = ([^;]+);`).exec(text)?.[1] ?? "";
+  return new Set([...union.matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
+}
+
+describe("configuration that would break calls is refused at startup", () => {
+  it("refuses a VOICE that does not speak LANGUAGE, and says what to set instead", () => {
+    expect(() => loadConfig({ LANGUAGE: "es-MX", VOICE: "Polly.Joanna" })).toThrow(
+      /^VOICE: Polly\.Joanna speaks en-US, not es-MX \(LANGUAGE\); set VOICE to one of Polly\.Mia, Polly\.Mia-Neural, Polly\.Mía-Generative or leave it unset for Polly\.Mia, or set LANGUAGE=en-US$/,
+    );
+    expect(() => loadConfig({ LANGUAGE: "de", VOICE: "Google.fr-FR-Neural2-A" })).toThrow(/^VOICE: Google\.fr-FR-Neural2-A speaks fr-FR, not de-DE .*Polly\.Vicki/);
+    expect(() => loadConfig({ VOICE: "Polly.Nobody" })).toThrow(/^VOICE: Polly\.Nobody is not a voice src\/voice\/voices\.ts lists .*leave it unset for Polly\.Joanna$/);
+    expect(() => loadConfig({ VOICE: "Joanna" })).toThrow(/^VOICE: "Joanna" is not a voice name/);
+    // Basic voices speak what their carrier lists: Twilio's man has no Portuguese, Telnyx's woman only en-US.
+    expect(() => loadConfig({ LANGUAGE: "pt", VOICE: "man" })).toThrow(/^VOICE: man speaks only en-US, .* on Twilio, not pt-BR \(LANGUAGE\); for pt-BR set VOICE to one of Polly\.Camila/);
+    expect(() => loadConfig({ ...CARRIER_ENV.telnyx, LANGUAGE: "fr", VOICE: "woman" })).toThrow(/^VOICE: woman speaks only en-US on Telnyx, not fr-FR/);
+    expect(loadConfig({ LANGUAGE: "fr", VOICE: "woman" }).voice.voice).toBe("woman");
+    expect(() => loadConfig({ LANGUAGE: "es-MX", VOICE: "Polly.Joanna" })).toThrow(ConfigError);
+    // A voice of the language, in any case, is kept in the table's spelling.
+    expect(loadConfig({ LANGUAGE: "es_mx", VOICE: "polly.mia-neural" }).voice).toMatchObject({ language: "es-MX", voice: "Polly.Mia-Neural" });
+  });
+
+  it("keeps a regional LANGUAGE as its own tag, and refuses one no voice speaks rather than speaking another region", () => {
+    expect(loadConfig({ LANGUAGE: "es_MX" }).voice.language).toBe("es-MX");
+    expect(loadConfig({ LANGUAGE: "EN" }).voice.language).toBe("en");
+    expect(() => loadConfig({ LANGUAGE: "es-AR" })).toThrow(/^LANGUAGE: no voice here speaks it; set LANGUAGE to es or one of es-ES, es-MX, es-US \(got "es-AR"\)$/);
+    expect(() => loadConfig({ LANGUAGE: "xx" })).toThrow(/^LANGUAGE: must be one of en, es, fr, de, pt, or a regional tag such as es-MX/);
+  });
+
+  it("writes a Google voice as the carrier names it (Google. on Twilio, gcloud. on SignalWire), and refuses what the carrier lacks", () => {
+    expect(loadConfig({ ...CARRIER_ENV.twilio, VOICE: "Google.en-US-Neural2-A" }).voice.voice).toBe("Google.en-US-Neural2-A");
+    expect(loadConfig({ ...CARRIER_ENV.twilio, VOICE: "gcloud.en-US-Neural2-A" }).voice.voice).toBe("Google.en-US-Neural2-A");
+    expect(loadConfig({ ...CARRIER_ENV.signalwire, VOICE: "Google.en-US-Neural2-A" }).voice.voice).toBe("gcloud.en-US-Neural2-A");
+    expect(loadConfig({ ...CARRIER_ENV.signalwire, LANGUAGE: "es", VOICE: "gcloud.es-US-Neural2-B" }).voice.voice).toBe("gcloud.es-US-Neural2-B");
+    expect(() => loadConfig({ ...CARRIER_ENV.telnyx, VOICE: "Google.en-US-Neural2-A" })).toThrow(
+      /^VOICE: Telnyx has no Google voices; for en-US set VOICE to one of Polly\.Ivy, .* or leave it unset for Polly\.Joanna$/,
+    );
+    expect(() => loadConfig({ ...CARRIER_ENV.signalwire, VOICE: "Polly.Joanna-Generative" })).toThrow(/^VOICE: SignalWire has no generative Polly voices; .*gcloud\.en-US-Standard-A/);
+    expect(loadConfig({ ...CARRIER_ENV.twilio, VOICE: "Polly.Joanna-Generative" }).voice.voice).toBe("Polly.Joanna-Generative");
+  });
+});
+
+describe("the table of voices (src/voice/voices.ts)", () => {
+  it("lists, for Twilio, only voices and tags Twilio's TwiML names, and every Google voice it names for those tags", async () => {
+    const [sayVoice, sayLanguage] = await Promise.all([twimlUnion("SayVoice"), twimlUnion("SayLanguage")]);
+    expect(sayVoice.size).toBeGreaterThan(500);
+    for (const tag of LANGUAGE_TAGS) {
+      expect(sayLanguage, `TwiML has no language ${tag}`).toContain(tag);
+      const listed = voicesOfTag(tag).map((v) => carrierName(v, CARRIERS.twilio.voices)!);
+      for (const voice of listed) expect(sayVoice, `TwiML has no voice ${voice}`).toContain(voice);
+      const googleOfTag = [...sayVoice].filter((v) => v.startsWith(`Google.${tag}-`));
+      expect(listed.filter((v) => v.startsWith("Google.")).sort()).toEqual(googleOfTag.sort());
+    }
+  });
+
+  it("has phrases for every tag's language, and a default voice of the tag that every carrier speaks", () => {
+    for (const tag of LANGUAGE_TAGS) {
+      expect(Object.keys(PHRASES)).toContain(baseLanguage(tag));
+      const voice = parseVoice(VOICES[tag]!.defaultVoice)!;
+      expect(voicesOfTag(tag).map(tableName)).toContain(tableName(voice));
+      for (const carrier of Object.values(CARRIERS)) expect(carrierName(voice, carrier.voices), `${carrier.title}, ${tag}`).toBe(VOICES[tag]!.defaultVoice);
+    }
+    for (const p of Object.values(PHRASES)) expect(LANGUAGE_TAGS).toContain(p.tag);
   });
 });
 

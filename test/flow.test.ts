@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiErrors } from "./helpers/api-errors.js";
 import { PHRASES } from "../src/voice/phrases.js";
+import { VOICES } from "../src/voice/voices.js";
 import { databaseKinds } from "./helpers/databases.js";
 import { CARRIER_KINDS, codeHeard, startTestService, type CarrierKind, type TestService } from "./helpers/service.js";
 import { callParams, numbers, postWebhook } from "./helpers/webhooks.js";
@@ -240,13 +241,12 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
   });
 
   const API_ERRORS = apiErrors(carrier);
+  // A refusal before any call (an invalid number, bad credentials…) has its own answers: carrier-refusals.test.ts.
   it.each([
-    ["an invalid number", API_ERRORS.invalidNumber, 502, String(API_ERRORS.invalidNumber.code)],
-    ["bad credentials", API_ERRORS.authentication, 502, String(API_ERRORS.authentication.code)],
     ["a server error", API_ERRORS.serverError, 502, String(API_ERRORS.serverError.code)],
     ["a malformed reply", { kind: "api-malformed" } as const, 502, /^(bad_response|http_502)$/],
     ["a timeout", { kind: "api-timeout" } as const, 504, "timeout"],
-  ])("answers a carrier refusal (%s) with 502 or 504 naming the carrier's code, and fails the challenge", async (_, outcome, status, code) => {
+  ])("answers a carrier failure (%s) with 502 or 504 naming the carrier's code, and fails the challenge", async (_, outcome, status, code) => {
     const number = nextNumber();
     seenNumbers.add(number);
     t.simulator.setOutcome(number, outcome);
@@ -403,7 +403,7 @@ describe.each(combos)("the voice OTP flow on $db through $carrier", ({ db, carri
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response>/);
     const says = [...xml.matchAll(/<Say ([^>]*)>/g)].map((m) => m[1]);
     expect(says.length).toBeGreaterThan(2);
-    for (const attrs of says) expect(attrs).toBe(`language="${p.tag}" voice="${p.defaultVoice}"`);
+    for (const attrs of says) expect(attrs).toBe(`language="${p.tag}" voice="${VOICES[p.tag]!.defaultVoice}"`);
     const digits = [...xml.matchAll(markup(carrier).digit)].map((m) => m[1]);
     expect(digits.join("")).toBe(code + code);
     expect(xml).toMatch(new RegExp(`<Gather action="[^"]+step=code[^"]*"${markup(carrier).gatherMethod} numDigits="1"`));

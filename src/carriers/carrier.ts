@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { CallStatus } from "../otp/call-status.js";
 import type { VoiceScript } from "../voice/script.types.js";
+import type { CarrierVoices } from "../voice/voice-names.js";
 
 /**
  * The seam between the service and a carrier. A carrier is one folder in src/carriers/
@@ -106,6 +107,8 @@ export interface CarrierPlugin<Shape extends z.ZodRawShape = z.ZodRawShape, Sett
   settings(vars: z.output<z.ZodObject<Shape>> & SharedVariables): Settings;
   /** Its webhook signature headers: lower-cased name → what the OpenAPI document says of it. */
   readonly signatureHeaders: Readonly<Record<string, string>>;
+  /** The voices its voice XML takes, so that VOICE is checked, and spelt, for it at startup. */
+  readonly voices: CarrierVoices;
   /** Its voice markup's name ("TwiML"), and its webhook form fields → descriptions, for the OpenAPI document. */
   readonly webhookDocs: { markup: string; fields: Readonly<Record<string, string>> };
   /** The connected carrier. Loads its SDK only now: SDKs are large, and only one is used. */

@@ -3,6 +3,7 @@ import { ConfigError } from "./error.js";
 import { listenAddress } from "./open-api.js";
 import { checkProductionPolicy } from "./production.js";
 import { envSchema, type Env } from "./schema.js";
+import { chooseVoice } from "./voice.js";
 
 /**
  * The environment, parsed once. Every other module receives the frozen Config
@@ -82,6 +83,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
   if (e.API_KEYS.some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
     throw new ConfigError("API_KEYS: use letters, digits and ._~+/- only (try: openssl rand -hex 32)");
   }
+  const voice = chooseVoice(e.VOICE, e.LANGUAGE, carrier.name);
   const host = listenAddress(e, carrier.name);
 
   return deepFreeze({
@@ -120,7 +122,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     voice: {
       orgName: e.ORG_NAME,
       language: e.LANGUAGE,
-      voice: e.VOICE,
+      voice,
       gate: e.VOICE_GATE,
       machineDetection: e.ANSWERING_MACHINE_DETECTION,
     },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
-import { LANGUAGES, resolveLanguage } from "../voice/phrases.js";
 import { bool, int, optional, url } from "./env-types.js";
+import { languageTag } from "./voice.js";
 
 /**
  * Every environment variable the service reads, with its type, range and default.
@@ -80,10 +80,8 @@ export const envSchema = z.object({
     .default("US"),
 
   ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
-  LANGUAGE: z
-    .string()
-    .default("en")
-    .refine((l) => resolveLanguage(l) !== undefined, `must be one of ${LANGUAGES.join(", ")} (or a tag such as es-MX)`),
+  LANGUAGE: languageTag.default("en"),
+  // Checked against LANGUAGE and the carrier by config/voice.ts, once the carrier is known.
   VOICE: optional(z.string().min(1)),
   VOICE_GATE: bool.default(false),
   ANSWERING_MACHINE_DETECTION: bool.default(true),

@@ -1,9 +1,9 @@
+import { LANGUAGE_TAGS } from "./voices.js";
+
 /** What the call says, per language. Digits are read by the voice itself. */
 export interface Phrases {
-  /** BCP 47 tag given to the carrier's text-to-speech. */
+  /** The tag (a row of voices.ts) the bare language is spoken in, unless LANGUAGE names another of its tags. */
   tag: string;
-  /** An Amazon Polly voice for this language (SSML capable on both carriers). */
-  defaultVoice: string;
   greeting: (org: string) => string;
   pressToHear: (digit: number) => string;
   codeIs: string;
@@ -18,7 +18,6 @@ export interface Phrases {
 export const PHRASES: Record<string, Phrases> = {
   en: {
     tag: "en-US",
-    defaultVoice: "Polly.Joanna",
     greeting: (org) => `Hello. This is ${org} with your verification code.`,
     pressToHear: (d) => `Press ${d} to hear your code.`,
     codeIs: "Your code is:",
@@ -31,7 +30,6 @@ export const PHRASES: Record<string, Phrases> = {
   },
   es: {
     tag: "es-US",
-    defaultVoice: "Polly.Lupe",
     greeting: (org) => `Hola. Le llamamos de ${org} con su código de verificación.`,
     pressToHear: (d) => `Pulse ${d} para escuchar su código.`,
     codeIs: "Su código es:",
@@ -44,7 +42,6 @@ export const PHRASES: Record<string, Phrases> = {
   },
   fr: {
     tag: "fr-FR",
-    defaultVoice: "Polly.Lea",
     greeting: (org) => `Bonjour. Ici ${org} avec votre code de vérification.`,
     pressToHear: (d) => `Appuyez sur ${d} pour entendre votre code.`,
     codeIs: "Votre code est :",
@@ -57,7 +54,6 @@ export const PHRASES: Record<string, Phrases> = {
   },
   de: {
     tag: "de-DE",
-    defaultVoice: "Polly.Vicki",
     greeting: (org) => `Guten Tag. Hier ist ${org} mit Ihrem Bestätigungscode.`,
     pressToHear: (d) => `Drücken Sie die ${d}, um Ihren Code zu hören.`,
     codeIs: "Ihr Code lautet:",
@@ -70,7 +66,6 @@ export const PHRASES: Record<string, Phrases> = {
   },
   pt: {
     tag: "pt-BR",
-    defaultVoice: "Polly.Camila",
     greeting: (org) => `Olá. Aqui é ${org} com o seu código de verificação.`,
     pressToHear: (d) => `Pressione ${d} para ouvir o seu código.`,
     codeIs: "O seu código é:",
@@ -85,9 +80,32 @@ export const PHRASES: Record<string, Phrases> = {
 
 export const LANGUAGES = Object.keys(PHRASES);
 
-/** "pt-BR", "PT", "pt" → "pt"; undefined for a language without phrases. */
+/**
+ * A language as a request or LANGUAGE gives it, in our spelling: "EN" → "en", "es_mx" →
+ * "es-MX". Undefined for a language without phrases, or a tag without voices (es-AR):
+ * such a tag is refused, not quietly spoken in another region.
+ */
 export function resolveLanguage(input: string): string | undefined {
-  const base = input.trim().toLowerCase().split(/[-_]/)[0] ?? "";
+  const wanted = input.trim().toLowerCase().replace(/_/g, "-");
   // Own keys only: "constructor" is `in` every object, and would pass for a language.
-  return Object.hasOwn(PHRASES, base) ? base : undefined;
+  if (Object.hasOwn(PHRASES, wanted)) return wanted;
+  return LANGUAGE_TAGS.find((tag) => tag.toLowerCase() === wanted);
+}
+
+/**
+ * The tag a call is spoken in. A bare language takes the region LANGUAGE gives it
+ * (LANGUAGE=es-MX: "es" is es-MX), else its usual one; an unknown value is English.
+ */
+export function speakingTag(language: string, configured?: string): string {
+  const resolved = resolveLanguage(language);
+  if (resolved === undefined) return PHRASES.en!.tag;
+  if (!Object.hasOwn(PHRASES, resolved)) return resolved;
+  const preferred = configured === undefined ? undefined : resolveLanguage(configured);
+  if (preferred && preferred !== resolved && baseLanguage(preferred) === resolved) return preferred;
+  return PHRASES[resolved]!.tag;
+}
+
+/** "es-MX" → "es": the key of its phrases. */
+export function baseLanguage(tag: string): string {
+  return tag.split("-")[0]!.toLowerCase();
 }

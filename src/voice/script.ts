@@ -1,10 +1,12 @@
-import { PHRASES, type Phrases } from "./phrases.js";
+import { baseLanguage, PHRASES, speakingTag, type Phrases } from "./phrases.js";
 import type { GatherStep, PauseStep, SayStep, SpeechPart, VoiceScript } from "./script.types.js";
+import { VOICES } from "./voices.js";
 
 export interface VoiceSettings {
   orgName: string;
-  /** The configured language; VOICE applies to it, other languages use their own default voice. */
+  /** The configured language (LANGUAGE); VOICE applies to calls in its tag, other tags use their default voice. */
   language: string;
+  /** VOICE as the carrier names it (config/voice.ts checked it against the language and the carrier). */
   voice?: string;
 }
 
@@ -14,15 +16,17 @@ export interface NextUrls {
   afterCode: string;
 }
 
-// SSML <break> and <say-as> work with the neural voices, not the legacy ones.
-const ssmlCapable = (voice: string) => /^(polly|google)\./i.test(voice);
+// SSML <break> and <say-as> work with Polly and Google voices, not the basic ones (Twilio error 13513).
+const ssmlCapable = (voice: string) => /^(polly|google|gcloud)\./i.test(voice);
 
 const MAX_REPEATS = 3;
 
+/** `language` is the call's, as stored: a bare language ("es") or a tag ("es-MX"). */
 function speaker(settings: VoiceSettings, language: string) {
-  const p: Phrases = PHRASES[language] ?? PHRASES.en!;
-  const voice = language === settings.language && settings.voice ? settings.voice : p.defaultVoice;
-  const say = (parts: SpeechPart[]): SayStep => ({ kind: "say", parts, language: p.tag, voice });
+  const tag = speakingTag(language, settings.language);
+  const p: Phrases = PHRASES[baseLanguage(tag)]!;
+  const voice = settings.voice && tag === speakingTag(settings.language) ? settings.voice : VOICES[tag]!.defaultVoice;
+  const say = (parts: SpeechPart[]): SayStep => ({ kind: "say", parts, language: tag, voice });
   const text = (t: string) => say([{ text: t }]);
   return { p, voice, say, text };
 }

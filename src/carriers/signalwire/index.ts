@@ -18,6 +18,12 @@ const variables = {
   SIGNALWIRE_API_BASE_URL: optional(url),
 };
 
+/**
+ * Our tags that the language list of SignalWire's <Say> was seen to name. Its French and
+ * Portuguese entries could not be checked, so basic voices are refused there until they are.
+ */
+const SAY_TAGS = ["en-US", "en-GB", "en-AU", "en-CA", "en-IN", "en-GB-WLS", "es-ES", "es-MX", "es-US", "de-DE"];
+
 export const signalwireCarrier = {
   name: "signalwire",
   title: "SignalWire",
@@ -35,6 +41,9 @@ export const signalwireCarrier = {
   signatureHeaders: {
     "x-signalwire-signature": "computed as Twilio's with SIGNALWIRE_SIGNING_KEY (X-Twilio-Signature is accepted too).",
   },
+  // cXML <Say>: `Polly.<Id>` and `Polly.<Id>-Neural` (no generative engine is documented
+  // there), Google voices as `gcloud.<name>`; man, woman and alice (deprecated).
+  voices: { polly: ["standard", "neural"], googlePrefix: "gcloud.", basic: { man: SAY_TAGS, woman: SAY_TAGS, alice: SAY_TAGS } },
   webhookDocs: { markup: "LaML", fields: TWIML_FIELDS },
   connect: async (settings, opts) => (await import("./client.js")).connectSignalWire(settings, opts),
 } satisfies CarrierPlugin<typeof variables, SignalWireSettings>;

@@ -41,6 +41,12 @@ export const telnyxCarrier = {
       "Ed25519 signature (base64) of `telnyx-timestamp|raw body`, checked with TELNYX_PUBLIC_KEY. It does not cover the URL: a request from another call than the one placed hears no code.",
     "telnyx-timestamp": "Unix seconds when it signed the request; more than 5 minutes away from now is refused (replay).",
   },
+  // TeXML <Say>: `Polly.<Id>` and `Polly.<Id>-Neural`, no Google voices; man and woman
+  // speak en-US only; alice takes a language, but no list of them is documented.
+  voices: {
+    polly: ["standard", "neural"],
+    basic: { man: ["en-US"], woman: ["en-US"] },
+  },
   webhookDocs: { markup: "TeXML", fields: TWIML_FIELDS },
   connect: async (settings, opts) => (await import("./client.js")).connectTelnyx(settings, opts),
 } satisfies CarrierPlugin<typeof variables, TelnyxSettings>;

@@ -40,6 +40,17 @@ export const twilioCarrier = {
     "x-twilio-signature":
       "HMAC-SHA1 (base64) over PUBLIC_BASE_URL + this path and query + the sorted form fields, keyed with TWILIO_AUTH_TOKEN.",
   },
+  // TwiML <Say>: Polly voices in all three engines, Google voices as `Google.<name>`.
+  // Basic voices: man and woman speak en, en-gb, es, fr and de; alice the locales its list gives.
+  voices: {
+    polly: ["standard", "neural", "generative"],
+    googlePrefix: "Google.",
+    basic: {
+      man: ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE"],
+      woman: ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE"],
+      alice: ["en-US", "en-GB", "en-AU", "en-CA", "en-IN", "es-ES", "es-MX", "fr-FR", "fr-CA", "de-DE", "pt-BR", "pt-PT"],
+    },
+  },
   webhookDocs: { markup: "TwiML", fields: TWIML_FIELDS },
   connect: async (settings, opts) => (await import("./client.js")).connectTwilio(settings, opts),
 } satisfies CarrierPlugin<typeof variables, TwilioSettings>;
