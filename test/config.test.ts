@@ -146,6 +146,27 @@ describe("configuration that would break calls is refused at startup", () => {
     expect(() => loadConfig({ ...CARRIER_ENV.signalwire, VOICE: "Polly.Joanna-Generative" })).toThrow(/^VOICE: SignalWire has no generative Polly voices; .*gcloud\.en-US-Standard-A/);
     expect(loadConfig({ ...CARRIER_ENV.twilio, VOICE: "Polly.Joanna-Generative" }).voice.voice).toBe("Polly.Joanna-Generative");
   });
+
+  it("cuts SIGNALWIRE_SPACE to the bare host when given as a URL, and refuses what is not one", () => {
+    const space = (SIGNALWIRE_SPACE: string) => loadConfig({ ...CARRIER_ENV.signalwire, SIGNALWIRE_SPACE }).carrier.signalwire?.space;
+    expect(space("https://example.signalwire.com/")).toBe("example.signalwire.com");
+    expect(space("https://Example.SignalWire.com")).toBe("example.signalwire.com");
+    expect(space("example.signalwire.com/")).toBe("example.signalwire.com");
+    expect(space(" example.signalwire.com ")).toBe("example.signalwire.com");
+    expect(() => space("ftp://example.signalwire.com")).toThrow(/^SIGNALWIRE_SPACE: must be your space's host name, such as example\.signalwire\.com/);
+    expect(() => space("example.signalwire.com/api/laml")).toThrow(/^SIGNALWIRE_SPACE: must be/);
+  });
+
+  it("takes only ISO 3166-1 alpha-2 codes in ALLOWED_COUNTRIES and DEFAULT_COUNTRY, naming the bad entry", () => {
+    expect(() => loadConfig({ ALLOWED_COUNTRIES: "US,UK" })).toThrow(
+      /^ALLOWED_COUNTRIES: "UK" is not an ISO 3166-1 alpha-2 country code \(the United Kingdom is GB\); name countries as two letters such as US,CA,GB/,
+    );
+    expect(() => loadConfig({ ALLOWED_COUNTRIES: "US,XX" })).toThrow(/^ALLOWED_COUNTRIES: "XX" is not an ISO 3166-1 alpha-2 country code;/);
+    expect(() => loadConfig({ ALLOWED_COUNTRIES: "usa" })).toThrow(/^ALLOWED_COUNTRIES: "usa" is not/);
+    expect(() => loadConfig({ DEFAULT_COUNTRY: "UK" })).toThrow(/^DEFAULT_COUNTRY: "UK" is not an ISO 3166-1 alpha-2 country code/);
+    expect(loadConfig({ ALLOWED_COUNTRIES: "us, gb,XK" }).destinations.allowedCountries).toEqual(["US", "GB", "XK"]);
+    expect(loadConfig({ DEFAULT_COUNTRY: "gb" }).defaultCountry).toBe("GB");
+  });
 });
 
 describe("the table of voices (src/voice/voices.ts)", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
+import { countryCode, countryCodes } from "./countries.js";
 import { bool, int, optional, url } from "./env-types.js";
 import { languageTag } from "./voice.js";
 
@@ -73,11 +74,7 @@ export const envSchema = z.object({
   OTP_LENGTH: int(4, 10).default(6),
   OTP_TTL_SECONDS: int(30, 86_400).default(600),
   OTP_MAX_ATTEMPTS: int(1, 20).default(5),
-  DEFAULT_COUNTRY: z
-    .string()
-    .regex(/^[A-Za-z]{2}$/, "must be a two-letter country code such as US")
-    .transform((s) => s.toUpperCase())
-    .default("US"),
+  DEFAULT_COUNTRY: countryCode.default("US"),
 
   ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
   LANGUAGE: languageTag.default("en"),
@@ -105,9 +102,7 @@ export const envSchema = z.object({
   CALLS_PER_DAY: int(1, 10_000_000).default(1000),
   REQUESTS_PER_KEY_PER_MINUTE: int(1, 1_000_000).default(1200),
   FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: int(1, 1000).default(20),
-  ALLOWED_COUNTRIES: csvOr("US,CA").pipe(
-    z.array(z.string().regex(/^[A-Za-z]{2}$/, "must be two-letter ISO 3166 codes such as US,CA")).min(1, "name at least one country"),
-  ),
+  ALLOWED_COUNTRIES: csvOr("US,CA").pipe(countryCodes),
   BLOCKED_PREFIXES: csvOr(DEFAULT_BLOCKED_PREFIXES.join(",")).pipe(z.array(z.string().regex(/^\+\d{1,14}$/, "must be E.164 prefixes such as +1900"))),
 });
 

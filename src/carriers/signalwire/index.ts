@@ -9,10 +9,29 @@ import { TWIML_FIELDS } from "../twilio/index.js";
  * places calls and checks signatures; reading webhooks and mapping errors are Twilio's.
  */
 
+/**
+ * The space's host name: the SDK's base URL is `https://${space}`. The dashboard shows
+ * the space as a URL, so a pasted https://example.signalwire.com/ is cut to its host
+ * rather than making every call go to https://https://example.signalwire.com/.
+ */
+const spaceHost = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    let host = s.replace(/\/+$/, "");
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+      const url = URL.canParse(s) ? new URL(s) : undefined;
+      host = url && /^https?:$/.test(url.protocol) ? url.host : "";
+    }
+    if (/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/i.test(host)) return host.toLowerCase();
+    ctx.addIssue({ code: "custom", message: "must be your space's host name, such as example.signalwire.com (from the dashboard's address)" });
+    return z.NEVER;
+  });
+
 const variables = {
   SIGNALWIRE_PROJECT: optional(z.string().min(1)),
   SIGNALWIRE_TOKEN: optional(z.string().min(1)),
-  SIGNALWIRE_SPACE: optional(z.string().min(1)),
+  SIGNALWIRE_SPACE: optional(spaceHost),
   SIGNALWIRE_NUMBER: optional(z.string().min(1)),
   SIGNALWIRE_SIGNING_KEY: optional(z.string().min(1)),
   SIGNALWIRE_API_BASE_URL: optional(url),
