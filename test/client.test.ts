@@ -28,12 +28,40 @@ describe("the backend client against the real service", () => {
     expect(challenge).toMatchObject({ number: "+12125550180", status: "pending", attemptsAllowed: 5 });
     const code = await heardBy("+12125550180", challenge.id);
     const wrong = await client.validateAuth({ number: "+12125550180", code: code === "000000" ? "111111" : "000000" });
-    expect(wrong).toMatchObject({ approved: false, reason: "incorrect", attemptsRemaining: 4 });
+    expect(wrong).toEqual({ approved: false, id: challenge.id, reason: "incorrect", attemptsRemaining: 4 });
     expect(await client.validateAuth({ id: challenge.id, code })).toEqual({ approved: true, id: challenge.id });
-    expect(await client.validateAuth({ id: challenge.id, code })).toMatchObject({ approved: false, reason: "no_pending_challenge" });
+    // Approved, the challenge has ended: a denial still names it, so that getChallenge can say why.
+    expect(await client.validateAuth({ number: "+12125550180", code })).toEqual({
+      approved: false,
+      id: challenge.id,
+      reason: "no_pending_challenge",
+      attemptsRemaining: 0,
+    });
     const view = await client.getChallenge(challenge.id);
     expect(view).toMatchObject({ id: challenge.id, status: "approved", attemptsUsed: 1, call: { status: "completed" } });
+    expect(view.apiKey).toMatch(/^env:[0-9a-f]{8}$/);
     expect(view.call.events.map((e) => e.status)).toContain("ringing");
+  });
+
+  it("names no challenge on a denial for a number never called", async () => {
+    expect(await client.validateAuth({ number: "+12125550199", code: "123456" })).toEqual({
+      approved: false,
+      reason: "no_pending_challenge",
+      attemptsRemaining: 0,
+    });
+    const raw = await t.api("POST", "/validate-auth", { number: "+12125550199", auth_code: "123456" });
+    expect(raw.status).toBe(403);
+    expect(raw.body).not.toHaveProperty("challenge_id");
+  });
+
+  it("hands out every field the service documents for a challenge, in camelCase", async () => {
+    const challenge = await client.requestAuth("+12125550198");
+    await heardBy("+12125550198", challenge.id);
+    const raw = (await t.api("GET", `/challenges/${challenge.id}`)).body as Record<string, unknown>;
+    const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const view = await client.getChallenge(challenge.id);
+    expect(Object.keys(view).sort()).toEqual(Object.keys(raw).map(camel).sort());
+    expect(Object.keys(view.call).sort()).toEqual(Object.keys(raw.call as object).map(camel).sort());
   });
 
   it("throws typed errors for the rest", async () => {
@@ -148,9 +176,32 @@ describe("the backend client against the real service", () => {
     expect(callsTo()).toBe(2);
   });
 
+  it("refuses an empty apiKey, which would be a mistake rather than a choice", () => {
+    expect(() => new VoiceOtpClient({ baseUrl: t.service.url, apiKey: "" })).toThrow(/leave apiKey out for a service running without API_KEYS/);
+  });
+
   it("reports an unreachable service as ServiceUnavailableError after retrying reads", async () => {
     const gone = new VoiceOtpClient({ baseUrl: "http://127.0.0.1:9", apiKey: API_KEY, retries: 1 });
     await expect(gone.getChallenge("ch_x")).rejects.toMatchObject({ name: "ServiceUnavailableError", code: "network" });
     await expect(gone.validateAuth({ id: "ch_x", code: "123456" })).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe("the backend client against an open development service (no API_KEYS, npm start's simulator)", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ db: "pglite", carrier: "twilio", env: { API_KEYS: "", CARRIER: "simulator" } });
+  });
+  afterAll(() => t?.close());
+
+  it("needs no API key: requests a call, hears the challenge named on a denial, and reads it", async () => {
+    const client = new VoiceOtpClient({ baseUrl: t.service.url });
+    const challenge = await client.requestAuth("+12125550170");
+    const call = await t.service.simulator!.waitForCall((c) => c.to === "+12125550170" && c.url.includes(challenge.id));
+    const code = codeHeard(call.heard);
+    const wrong = await client.validateAuth({ number: "+12125550170", code: code === "000000" ? "111111" : "000000" });
+    expect(wrong).toEqual({ approved: false, id: challenge.id, reason: "incorrect", attemptsRemaining: 4 });
+    expect(await client.validateAuth({ id: challenge.id, code })).toEqual({ approved: true, id: challenge.id });
+    expect(await client.getChallenge(challenge.id)).toMatchObject({ id: challenge.id, status: "approved", apiKey: "open" });
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { CLIENT_TYPES_FILE, clientTypes } from "../scripts/client-types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createApp } from "../src/http/app.js";
@@ -141,6 +142,31 @@ describe("the OpenAPI document and the reference page", () => {
       body: "CallSid=CA1&CallStatus=ringing",
     });
     conforms("post", "/call-status", 403, await unsigned.json());
+  });
+
+  it("pre-fills no Idempotency-Key on the reference page, where the first Try it out would use it up for every reader", () => {
+    const param = doc.paths["/request-auth"].post.parameters.find((p: { name: string }) => p.name === "Idempotency-Key");
+    expect(param).toMatchObject({ in: "header", required: false });
+    // What Swagger UI fills a parameter's field from: its example(s), or its schema's example(s) or default.
+    for (const [where, o] of [["parameter", param], ["schema", param.schema]] as const) {
+      for (const key of ["example", "examples", "default"]) expect(o, `${where} ${key}`).not.toHaveProperty(key);
+    }
+  });
+
+  it("is what the client's types were generated from (npm run client:types): they cannot drift apart", async () => {
+    const committed = readFileSync(CLIENT_TYPES_FILE, "utf8");
+    expect(await clientTypes(doc), "src/client/openapi.ts differs from the served document: run npm run client:types").toBe(committed);
+  });
+
+  it("documents the challenge a denial names, and the service sends it", async () => {
+    const denied = doc.components.schemas.CodeDenied;
+    expect(denied.properties.challenge_id).toMatchObject({ type: "string" });
+    expect(denied.required).not.toContain("challenge_id");
+    const created = await t.api("POST", "/request-auth", { number: "+14155550160" });
+    const res = await t.api("POST", "/validate-auth", { id: created.body.id, auth_code: "0" });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ reason: "incorrect", challenge_id: created.body.id });
+    conforms("post", "/validate-auth", 403, res.body);
   });
 
   it("has parameter examples that reach their route", async () => {

@@ -41,6 +41,10 @@ export const validateDenied = z
         "`incorrect`: wrong code; `expired`: its OTP_TTL_SECONDS passed; `no_pending_challenge`: nothing waiting (never requested, already approved, superseded or failed); `too_many_attempts`: its guesses are used up; `locked`: FAILED_VALIDATIONS_PER_NUMBER_PER_DAY wrong guesses in 24 hours.",
     }),
     attempts_remaining: z.number().int().min(0).meta({ description: "Guesses left for this code (0 unless `incorrect`)." }),
+    challenge_id: z.string().optional().meta({
+      description:
+        "The challenge the code was judged against (for `no_pending_challenge`, the number's latest, ended: GET /challenges/{id} says why, e.g. `failure_code` `call-busy`). Absent when no challenge was ever issued to this number or id.",
+    }),
     error: z.object({ code: deniedReason, message: z.string() }),
   })
   .meta({ id: "CodeDenied", description: "The code is refused: a wrong code is an answer, not an error." });

@@ -7,12 +7,13 @@ import { macCode } from "./codes.js";
 import type { ChallengeDeps } from "./deps.js";
 import { guessesLeft, isExpired } from "./rules.js";
 
+/** id: the challenge the guess was judged on (for no_pending_challenge, the latest one, ended). */
 export type CheckResult =
   | { kind: "approved"; id: string }
   | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
-  | { kind: "denied"; reason: "expired" | "too_many_attempts" | "locked"; attemptsRemaining: 0 }
-  /** unknown: no challenge was ever issued to this number or id (none is kept, at least). */
-  | { kind: "denied"; reason: "no_pending_challenge"; attemptsRemaining: 0; unknown?: true };
+  | { kind: "denied"; reason: "expired" | "too_many_attempts" | "locked"; attemptsRemaining: 0; id: string }
+  /** unknown, and no id: no challenge was ever issued to this number or id (none is kept, at least). */
+  | { kind: "denied"; reason: "no_pending_challenge"; attemptsRemaining: 0; id?: string; unknown?: true };
 
 type By = "id" | "number";
 
@@ -125,7 +126,7 @@ export async function checkCode(deps: ChallengeDeps, target: { number: string } 
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const seen = await read();
     if (!seen) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };
-    if (seen.status !== "pending") return whyNothingPending(seen.status);
+    if (seen.status !== "pending") return whyNothingPending(seen);
     const write = (status: string, counted: boolean, ends: boolean): Write => ({
       id: seen.id,
       seen: { attempts: seen.attempts, failures: seen.failures },
@@ -139,10 +140,10 @@ export async function checkCode(deps: ChallengeDeps, target: { number: string } 
     let change: Write;
     const failures = Number(seen.others) + seen.failures;
     if (isExpired(new Date(seen.expires_at), now)) {
-      verdict = { kind: "denied", reason: "expired", attemptsRemaining: 0 };
+      verdict = { kind: "denied", reason: "expired", attemptsRemaining: 0, id: seen.id };
       change = write("expired", false, true);
     } else if (hasReached(FAILED_VALIDATIONS, failures, limits)) {
-      return { kind: "denied", reason: "locked", attemptsRemaining: 0 };
+      return { kind: "denied", reason: "locked", attemptsRemaining: 0, id: seen.id };
     } else if (seen.code_mac && timingSafeEqual(mac, Buffer.from(seen.code_mac))) {
       // Constant time: both are MACs of our own making, but a timing difference must not tell how much of one matched.
       verdict = { kind: "approved", id: seen.id };
@@ -158,8 +159,8 @@ export async function checkCode(deps: ChallengeDeps, target: { number: string } 
   throw new DatabaseBusyError("a challenge kept changing under this guess");
 }
 
-function whyNothingPending(status: string): CheckResult {
-  if (status === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0 };
-  if (status === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0 };
-  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0 };
+function whyNothingPending({ id, status }: Seen): CheckResult {
+  if (status === "too_many_attempts") return { kind: "denied", reason: "too_many_attempts", attemptsRemaining: 0, id };
+  if (status === "expired") return { kind: "denied", reason: "expired", attemptsRemaining: 0, id };
+  return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, id };
 }

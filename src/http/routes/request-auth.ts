@@ -25,7 +25,8 @@ export const requestAuthRoute = createRoute({
   security: apiKeySecurity,
   request: {
     headers: z.object({
-      "Idempotency-Key": idempotencyKey.optional().meta({ param: { example: "3f0b8c1e-8a4e-4b9e-9a57-3c5d2b1f7e10" } }),
+      // No example: the reference page would fill it in, and the first "Try it out" would use it up for every reader after.
+      "Idempotency-Key": idempotencyKey.optional(),
       "X-Request-Id": requestIdParam,
     }),
     body: bodyOf(requestAuthBody, {

@@ -32,14 +32,26 @@ export const validateAuthRoute = createRoute({
     403: sharedStatus(jsonResponse("The code is refused; `reason` says why.", validateDenied, {
       incorrect: {
         summary: "A wrong code, 4 guesses left",
-        value: { status: "denied", reason: "incorrect", attempts_remaining: 4, error: { code: "incorrect", message: DENIED_MESSAGES.incorrect } },
+        value: {
+          status: "denied",
+          reason: "incorrect",
+          attempts_remaining: 4,
+          challenge_id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+          error: { code: "incorrect", message: DENIED_MESSAGES.incorrect },
+        },
       },
       expired: {
         summary: "The code expired",
-        value: { status: "denied", reason: "expired", attempts_remaining: 0, error: { code: "expired", message: DENIED_MESSAGES.expired } },
+        value: {
+          status: "denied",
+          reason: "expired",
+          attempts_remaining: 0,
+          challenge_id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+          error: { code: "expired", message: DENIED_MESSAGES.expired },
+        },
       },
       no_pending_challenge: {
-        summary: "No code waiting for this number",
+        summary: "No code was ever requested for this number",
         value: {
           status: "denied",
           reason: "no_pending_challenge",
@@ -98,12 +110,13 @@ export function validateAuthRoutes(deps: AppDeps) {
       c.get("log").info({ challenge: result.id }, "code approved");
       return c.json({ status: "approved" as const, id: result.id }, 200);
     }
-    c.get("log").info({ reason: result.reason }, "code denied");
+    c.get("log").info({ challenge: result.id, reason: result.reason }, "code denied");
     return c.json(
       {
         status: "denied" as const,
         reason: result.reason,
         attempts_remaining: result.attemptsRemaining,
+        ...(result.id === undefined ? {} : { challenge_id: result.id }),
         error: { code: result.reason, message: DENIED_MESSAGES[result.reason] },
       },
       403,
