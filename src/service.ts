@@ -79,8 +79,10 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
         authToken,
         host: "127.0.0.1",
         port: 0,
-        // The simulated phone's ears, for trying the service without a real phone: development only.
-        logger: config.production ? undefined : (line: string) => logger.info(line),
+        outcomes: config.simulatorOutcomes,
+        // The simulated phone's ears, for trying the service without a real phone: development only,
+        // since what it heard holds the code.
+        logger: config.production ? undefined : (line, on) => logger.info(on, line),
       });
       logger.warn({ simulator: simulator.url }, "CARRIER=simulator: no real phone will ring; the simulated phone prints what it heard");
     }

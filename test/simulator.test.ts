@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Carrier } from "../src/carriers/carrier.js";
-import type { CallRecord, Flavor, Simulator } from "../src/simulator/index.js";
+import type { CallRecord, Flavor, HeardOn, Simulator } from "../src/simulator/index.js";
 import type { VoiceScript } from "../src/voice/script.types.js";
 import {
   FROM,
@@ -20,6 +20,10 @@ import {
   type ServiceRequest,
 } from "./helpers/carrier-world.js";
 import { ROOT } from "./helpers/process.js";
+import { ConfigError, loadConfig } from "../src/config/index.js";
+import { parseOutcomes } from "../src/simulator/outcomes.js";
+import { PHRASES } from "../src/voice/phrases.js";
+import { codeHeard, startTestService, type TestService } from "./helpers/service.js";
 
 const FLAVORS: Flavor[] = ["twilio", "signalwire", "telnyx"];
 const SID: Record<Flavor, RegExp> = {
@@ -33,14 +37,14 @@ const said = (flavor: Flavor, text: string, digits: string[]) => (flavor === "te
 describe.each(FLAVORS)("the %s simulator", (flavor) => {
   const account = newAccount(flavor);
   const nextNumber = numberSource();
-  const logged: string[] = [];
+  const logged: Array<{ line: string; on: HeardOn }> = [];
   let sim: Simulator;
   let carrier: Carrier;
   let svc: FakeService;
   let routes = 0;
 
   beforeAll(async () => {
-    sim = await simulatorFor(account, { logger: (line) => logged.push(line) });
+    sim = await simulatorFor(account, { logger: (line, on) => logged.push({ line, on }) });
     carrier = carrierFor(account, sim.url);
     svc = await startFakeService(carrier);
   });
@@ -487,16 +491,27 @@ describe.each(FLAVORS)("the %s simulator", (flavor) => {
       expect(sim.calls().filter((c) => c.to === to)).toEqual([]);
     });
 
-    it("keeps what the phone heard in order and tells the logger", async () => {
-      const call = await callWith([
-        say("Hello & welcome <friend>."),
-        { kind: "pause", seconds: 1 },
-        { kind: "say", parts: [{ text: "Your code is" }, { digit: "8" }, { digit: "1" }], language: "en-US", voice: "Polly.Joanna" },
-        say("Goodbye."),
-        { kind: "hangup" },
-      ]);
+    it("keeps what the phone heard in order and tells the logger which challenge and number, the number masked", async () => {
+      const at = route();
+      const to = nextNumber();
+      const call = await callWith(
+        [
+          say("Hello & welcome <friend>."),
+          { kind: "pause", seconds: 1 },
+          { kind: "say", parts: [{ text: "Your code is" }, { digit: "8" }, { digit: "1" }], language: "en-US", voice: "Polly.Joanna" },
+          say("Goodbye."),
+          { kind: "hangup" },
+        ],
+        { at, to },
+      );
       expect(call.heard).toEqual(["Hello & welcome <friend>.", ...said(flavor, "Your code is", ["8", "1"]), "Goodbye."]);
-      expect(logged).toContain("the phone heard: Hello & welcome <friend>. Your code is 8 1 Goodbye.");
+      const masked = `${to.slice(0, 5)}•••${to.slice(-4)}`;
+      const challenge = `ch_${at.slice(1)}`;
+      expect(logged).toContainEqual({
+        line: `the phone heard (challenge ${challenge}, ${masked}): Hello & welcome <friend>. Your code is 8 1 Goodbye.`,
+        on: { challenge, to: masked },
+      });
+      expect(JSON.stringify(logged)).not.toContain(to);
     });
   });
 });
@@ -562,12 +577,13 @@ describe.each(FLAVORS)("npm run simulator (%s)", (flavor) => {
 
       const placed = await carrier.placeCall({ to: "+14155550100", url: `${svc.url}/voice`, statusCallback: `${svc.url}/status`, machineDetection: false });
       expect(placed.callSid).toMatch(SID[flavor]);
-      await waitFor(/the phone heard: Smoke test\./);
+      // A voice URL that names no challenge: the line names the masked number alone.
+      await waitFor(/the phone heard \(\+1415•••0100\): Smoke test\./);
       expect(svc.requests.find((r) => r.path === "/voice")?.verified).toBe(true);
 
       // SIMULATOR_OUTCOMES scripts a number.
       await carrier.placeCall({ to: "+14155550199", url: `${svc.url}/voice`, statusCallback: `${svc.url}/status`, machineDetection: false });
-      await waitFor(/the phone heard: \(nothing\)/);
+      await waitFor(/the phone heard \(\+1415•••0199\): \(nothing\)/);
       expect(svc.requests.filter((r) => r.path === "/status").map((r) => r.webhook.params.CallStatus)).toContain("busy");
 
       child.kill("SIGTERM");
@@ -576,5 +592,94 @@ describe.each(FLAVORS)("npm run simulator (%s)", (flavor) => {
       child.kill("SIGKILL");
       await svc?.close();
     }
+  });
+});
+
+describe("SIMULATOR_OUTCOMES", () => {
+  it("scripts each number: how the call ends, how long it rings, which keys are pressed at each prompt", () => {
+    expect(parseOutcomes(" +14155550101=busy:2000, +14155550102=api-error:20003,+14155550103=answer:keys=7-#:0,,+14155550104=answer:keys=auto")).toEqual([
+      ["+14155550101", { kind: "busy", ringMs: 2000 }],
+      ["+14155550102", { kind: "api-error", status: 401, code: 20003, message: "simulated error 20003" }],
+      ["+14155550103", { kind: "answer", keys: ["7", "", "#"], ringMs: 0 }],
+      ["+14155550104", { kind: "answer", keys: "auto" }],
+    ]);
+  });
+
+  it("stops the service at start with the entry at fault and the syntax to write instead", () => {
+    for (const [value, problem] of [
+      ["14155550101=busy", /"14155550101=busy": it does not start with an E\.164 number and =/],
+      ["+14155550101=ring", /"\+14155550101=ring": "ring" is not an outcome/],
+      ["+14155550101=answer:keys=1x", /keys "1x" may hold only 0-9, \*, # and -/],
+      ["+14155550101=busy:soon", /"soon" is not a ring time in milliseconds/],
+      ["+14155550101=api-timeout:5", /api-timeout takes no option/],
+    ] as const) {
+      const refused = (() => {
+        try {
+          loadConfig({ SIMULATOR_OUTCOMES: value });
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(refused, value).toBeInstanceOf(ConfigError);
+      const message = (refused as Error).message;
+      expect(message).toMatch(/^SIMULATOR_OUTCOMES: /);
+      expect(message).toMatch(problem);
+      expect(message).toContain("write NUMBER=OUTCOME entries separated by commas, e.g. +14155550101=busy,");
+      expect(message).toContain("answer[:RING_MS][:keys=KEYS]");
+      expect(message.split("\n")).toHaveLength(1);
+    }
+  });
+
+  describe("in the service's own simulator, as npm start runs it", () => {
+    let t: TestService;
+    beforeAll(async () => {
+      t = await startTestService({
+        db: "pglite",
+        carrier: "twilio",
+        env: {
+          CARRIER: "simulator",
+          VOICE_GATE: "true",
+          SIMULATOR_OUTCOMES: "+14155550171=answer:keys=-,+14155550172=busy,+14155550173=api-error:21211",
+        },
+      });
+    });
+    afterAll(() => t?.close());
+    const phone = () => t.service.simulator!;
+
+    it("lets a developer try the gate with no key pressed: the code is not read", async () => {
+      const created = await t.api("POST", "/request-auth", { number: "+14155550171" });
+      expect(created.status).toBe(201);
+      const call = await phone().waitForCall({ to: "+14155550171" });
+      expect(call.keysPressed).toEqual([]);
+      expect(call.heard.join(" ")).not.toContain(PHRASES.en!.codeIs);
+      expect(call.heard.at(-1)).toBe(PHRASES.en!.noKey);
+      expect((await t.api("GET", `/challenges/${created.body.id}`)).body.status).toBe("pending");
+    });
+
+    it("plays a busy line and a carrier's refusal, and answers an unscripted number with the gate's digit", async () => {
+      const busy = await t.api("POST", "/request-auth", { number: "+14155550172" });
+      await phone().waitForCall({ to: "+14155550172" });
+      await expect.poll(async () => (await t.api("GET", `/challenges/${busy.body.id}`)).body).toMatchObject({ status: "failed", failure_code: "call-busy" });
+
+      const refused = await t.api("POST", "/request-auth", { number: "+14155550173" });
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.body.error).toMatchObject({ carrier_code: "21211" });
+
+      const created = await t.api("POST", "/request-auth", { number: "+14155550174" });
+      const code = codeHeard((await phone().waitForCall({ to: "+14155550174" })).heard);
+      expect((await t.api("POST", "/validate-auth", { id: created.body.id, auth_code: code })).status).toBe(200);
+    });
+
+    it("logs what the phone heard with the challenge id and the masked number, never the number itself", async () => {
+      const created = await t.api("POST", "/request-auth", { number: "+14155550175" });
+      const code = codeHeard((await phone().waitForCall({ to: "+14155550175" })).heard);
+      const lines = t.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith("the phone heard"));
+      const line = lines.find((l) => l.challenge === created.body.id);
+      expect(line).toMatchObject({ level: 30, to: "+1415•••0175" });
+      expect(line!.msg).toMatch(new RegExp(`^the phone heard \\(challenge ${created.body.id}, \\+1415•••0175\\): Hello\\.`));
+      // Its one purpose in development: the code, read out so that it can be typed in.
+      expect(line!.msg).toContain(code.split("").join(" "));
+      expect(t.logLines.join("\n")).not.toContain("+14155550175");
+    });
   });
 });

@@ -6,6 +6,7 @@ import { KeyError } from "../keys/api-keys.js";
 import { CALL_HELP, callCommand } from "./call.js";
 import { KEYS_HELP, keysCommand } from "./keys.js";
 import { MIGRATE_HELP, migrateCommand } from "./migrate.js";
+import { OUTCOMES_HELP } from "../simulator/outcomes.js";
 import { UsageError } from "./usage.js";
 
 const HELP = `usage: voice-otp <command> [options]
@@ -27,9 +28,12 @@ see .env.example or the README's configuration table.`;
 const SIMULATE_HELP = `usage: voice-otp simulate
 
 Runs the carrier simulator alone and prints the variables that point a service at
-it. SIMULATOR_FLAVOR (twilio|signalwire), SIMULATOR_PORT (4010), SIMULATOR_HOST,
-SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, SIMULATOR_SIGNING_KEY and
-SIMULATOR_OUTCOMES ("+14155550101=busy,+14155550102=api-error:21211") adjust it.`;
+it. SIMULATOR_FLAVOR (twilio|signalwire|telnyx), SIMULATOR_PORT (4010),
+SIMULATOR_HOST, SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, SIMULATOR_SIGNING_KEY
+and SIMULATOR_OUTCOMES adjust it (\`npm start\` reads SIMULATOR_OUTCOMES too, for
+its in-process simulator).
+
+${OUTCOMES_HELP}`;
 
 const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, simulate: SIMULATE_HELP, call: CALL_HELP };
 

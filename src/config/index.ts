@@ -31,6 +31,8 @@ export interface Config {
   dataDir: string;
   /** The carrier's name, and the settings of each carrier whose variables are all set, by name. */
   carrier: CarrierChoice & { timeoutMs: number };
+  /** SIMULATOR_OUTCOMES: what the in-process simulator's phone at each number does. */
+  simulatorOutcomes: Env["SIMULATOR_OUTCOMES"];
   apiKeys: string[];
   /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
   secretKey?: string;
@@ -99,6 +101,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     carrier: { ...carrier, timeoutMs: e.CARRIER_TIMEOUT_MS },
+    simulatorOutcomes: e.SIMULATOR_OUTCOMES,
     apiKeys: e.API_KEYS,
     secretKey: e.SECRET_KEY,
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
+import { outcomesVariable } from "../simulator/outcomes.js";
 import { countryCode, countryCodes } from "./countries.js";
 import { bool, int, optional, url } from "./env-types.js";
 import { languageTag } from "./voice.js";
@@ -62,6 +63,8 @@ export const envSchema = z.object({
   CARRIER: optional(z.enum([...CARRIER_NAMES, "simulator"])),
   CARRIER_TIMEOUT_MS: int(100, 120_000).default(10_000),
   ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
+  // What the in-process simulator's phones do (CARRIER=simulator), as for `npm run simulator`.
+  SIMULATOR_OUTCOMES: outcomesVariable,
   // Read by the twilio SDK itself; here only to know that its own HTTP client is needed.
   HTTP_PROXY: optional(z.string().min(1)),
   // Each carrier's own variables (TWILIO_*, SIGNALWIRE_*, TELNYX_*), from src/carriers/registry.ts.

@@ -3,41 +3,12 @@
 import { randomBytes } from "node:crypto";
 import "dotenv/config";
 import { FLAVORS } from "./flavors/index.js";
-import { startSimulator, type Flavor, type Outcome } from "./index.js";
+import { startSimulator, type Flavor } from "./index.js";
+import { parseOutcomes } from "./outcomes.js";
 
 function fail(message: string): never {
   console.error(`simulator: ${message}`);
   process.exit(1);
-}
-
-/** SIMULATOR_OUTCOMES="+14155550101=busy,+14155550102=api-error:21211" */
-function parseOutcomes(spec: string): Array<[string, Outcome]> {
-  return spec
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const [number, kind, arg] = entry.split(/[=:]/);
-      if (!number || !/^\+[1-9]\d{6,14}$/.test(number)) fail(`SIMULATOR_OUTCOMES: "${entry}" does not start with an E.164 number`);
-      switch (kind) {
-        case "answer":
-        case "voicemail":
-        case "busy":
-        case "no-answer":
-        case "failed":
-          return [number, { kind, ...(arg ? { ringMs: Number(arg) } : {}) }];
-        case "api-timeout":
-        case "api-malformed":
-          return [number, { kind }];
-        case "api-error": {
-          const code = Number(arg ?? 21211);
-          const status = code === 20003 ? 401 : code >= 20500 && code < 20600 ? 500 : 400;
-          return [number, { kind, status, code, message: `simulated error ${code}` }];
-        }
-        default:
-          return fail(`SIMULATOR_OUTCOMES: "${kind}" is not one of answer, voicemail, busy, no-answer, failed, api-error:<code>, api-timeout, api-malformed`);
-      }
-    });
 }
 
 const flavor = (process.env.SIMULATOR_FLAVOR ?? "twilio") as Flavor;
@@ -48,6 +19,13 @@ const accountSid = process.env.SIMULATOR_ACCOUNT_SID ?? FLAVORS[flavor].newAccou
 const authToken = process.env.SIMULATOR_AUTH_TOKEN ?? randomBytes(16).toString("hex");
 const signingKey = process.env.SIMULATOR_SIGNING_KEY;
 
+let outcomes: ReturnType<typeof parseOutcomes> = [];
+try {
+  outcomes = parseOutcomes(process.env.SIMULATOR_OUTCOMES ?? "");
+} catch (err) {
+  fail(`SIMULATOR_OUTCOMES: ${(err as Error).message}`);
+}
+
 const simulator = await startSimulator({
   flavor,
   accountSid,
@@ -55,9 +33,9 @@ const simulator = await startSimulator({
   signingKey,
   host: process.env.SIMULATOR_HOST ?? "127.0.0.1",
   port,
+  outcomes,
   logger: (line) => console.log(line),
 });
-for (const [number, outcome] of parseOutcomes(process.env.SIMULATOR_OUTCOMES ?? "")) simulator.setOutcome(number, outcome);
 
 const env = simulator.serviceEnv("+15005550006");
 console.log(`${flavor} simulator listening on ${simulator.url}; point the service at it with:`);

@@ -3,6 +3,7 @@ import { startApiServer } from "./api-server.js";
 import { runCall } from "./call.js";
 import { Closing } from "./closing.js";
 import type { Account } from "./flavor.js";
+import { heardLine, type HeardOn } from "./heard.js";
 import { FLAVORS, type Flavor } from "./flavors/index.js";
 import type { CallRecord, Outcome } from "./types.js";
 import { waitForCall, waitUntil, type CallMatch } from "./waits.js";
@@ -11,9 +12,11 @@ export interface SimulatorOptions extends Account {
   flavor: Flavor;
   host?: string;
   port?: number;
-  /** Receives "the phone heard: …" after each call. */
-  logger?: (line: string) => void;
+  /** Receives "the phone heard (challenge …, +1415•••0123): …" after each call, and which call it was. */
+  logger?: (line: string, on: HeardOn) => void;
   defaultOutcome?: Outcome;
+  /** What the phone at each number does (setOutcome, from the start). */
+  outcomes?: ReadonlyArray<readonly [string, Outcome]>;
   /** How long each call stage (dialling, ringing) takes. */
   ringMs?: number;
 }
@@ -48,7 +51,7 @@ export interface Simulator {
 /** A stand-in for the carrier's REST API and its voice platform, over real HTTP. */
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const flavor = FLAVORS[opts.flavor].forAccount(opts);
-  const outcomes = new Map<string, Outcome>();
+  const outcomes = new Map<string, Outcome>(opts.outcomes);
   const records: CallRecord[] = [];
   const running = new Set<Promise<void>>();
   // Calls whose run has finished, logger line included: waitForCall resolves only then,
@@ -108,7 +111,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           })
           .finally(() => {
             running.delete(run);
-            if (!closing.closed) opts.logger?.(`the phone heard: ${call.heard.join(" ") || "(nothing)"}`);
+            if (!closing.closed && opts.logger) {
+              const { line, on } = heardLine(call);
+              opts.logger(line, on);
+            }
             finished.add(call);
             updates.emit("change");
           });
