@@ -82,10 +82,14 @@ describe("the backend client against the real service", () => {
     expect(missing).toMatchObject({ status: 404, code: "not_found" });
 
     t.simulator.setOutcome("+12125550181", API_ERRORS.invalidNumber);
-    const refused = (await client.requestAuth("+12125550181").catch((e: unknown) => e)) as CarrierError;
-    expect(refused).toBeInstanceOf(CarrierError);
-    expect(refused).toMatchObject({ carrier: "twilio", carrierCode: "21211", timedOut: false });
-    expect(refused.challengeId).toMatch(/^ch_/);
+    const refused = await client.requestAuth("+12125550181").catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidNumberError);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_number", details: { carrier: "twilio", carrier_code: "21211" } });
+    t.simulator.setOutcome("+12125550178", API_ERRORS.serverError);
+    const failed = (await client.requestAuth("+12125550178").catch((e: unknown) => e)) as CarrierError;
+    expect(failed).toBeInstanceOf(CarrierError);
+    expect(failed).toMatchObject({ carrier: "twilio", carrierCode: "20500", timedOut: false });
+    expect(failed.challengeId).toMatch(/^ch_/);
     t.simulator.setOutcome("+12125550182", { kind: "api-timeout" });
     const slow = (await client.requestAuth("+12125550182").catch((e: unknown) => e)) as CarrierError;
     expect(slow).toBeInstanceOf(CarrierError);

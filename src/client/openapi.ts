@@ -118,7 +118,7 @@ export interface paths {
             "Retry-After"?: string;
           };
           content: {
-            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"] | components["schemas"]["Error_carrier_auth_failed"] | components["schemas"]["Error_carrier_throttled"];
           };
         };
         504: {
@@ -368,6 +368,10 @@ export interface components {
         /** @enum {string} */
         code: "invalid_number";
         message: string;
+        /** @enum {string} */
+        carrier?: "twilio" | "signalwire" | "telnyx" | "simulator";
+        carrier_code?: string;
+        carrier_status?: number;
       };
     };
     Error_destination_not_allowed: {
@@ -375,6 +379,10 @@ export interface components {
         /** @enum {string} */
         code: "destination_not_allowed";
         message: string;
+        /** @enum {string} */
+        carrier?: "twilio" | "signalwire" | "telnyx" | "simulator";
+        carrier_code?: string;
+        carrier_status?: number;
       };
     };
     Error_unsupported_language: {
@@ -431,7 +439,30 @@ export interface components {
         carrier: "twilio" | "signalwire" | "telnyx" | "simulator";
         carrier_code: string;
         carrier_status?: number;
-        challenge_id: string;
+        challenge_id?: string;
+      };
+    };
+    Error_carrier_auth_failed: {
+      error: {
+        /** @enum {string} */
+        code: "carrier_auth_failed";
+        message: string;
+        /** @enum {string} */
+        carrier: "twilio" | "signalwire" | "telnyx" | "simulator";
+        carrier_code: string;
+        carrier_status?: number;
+      };
+    };
+    Error_carrier_throttled: {
+      error: {
+        /** @enum {string} */
+        code: "carrier_throttled";
+        message: string;
+        /** @enum {string} */
+        carrier: "twilio" | "signalwire" | "telnyx" | "simulator";
+        carrier_code: string;
+        carrier_status?: number;
+        retry_after_seconds: number;
       };
     };
     Error_carrier_timeout: {

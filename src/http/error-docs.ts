@@ -16,7 +16,22 @@ const carrierDetails = {
     description: "The carrier's own error code (e.g. Twilio's 21211, Telnyx's 10002), or `timeout`, a network error's code (`ECONNREFUSED`), `bad_response`.",
   }),
   carrier_status: z.number().int().optional().meta({ description: "The HTTP status the carrier's API answered, when it answered." }),
-  challenge_id: z.string().meta({ description: "The challenge, now `failed`." }),
+  challenge_id: z.string().optional().meta({
+    description:
+      "The challenge, now `failed`, when the call may have been placed (it counts toward the limits). Absent when the carrier's API refused the request outright: no call was placed and nothing counts.",
+  }),
+};
+/** A refusal the carrier gave before any call was placed: the carrier and its own code, no challenge. */
+const carrierRefusal = {
+  carrier: carrierDetails.carrier,
+  carrier_code: carrierDetails.carrier_code,
+  carrier_status: carrierDetails.carrier_status,
+};
+/** The same, on a 400 that the service's own checks can also give (they add neither field). */
+const carrierSaidSo = {
+  carrier: carrierDetails.carrier.optional().meta({ description: "The carrier that refused the number, when the carrier did (not the service's own checks)." }),
+  carrier_code: carrierDetails.carrier_code.optional(),
+  carrier_status: carrierDetails.carrier_status,
 };
 
 const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
@@ -29,8 +44,12 @@ const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
     retry_after_seconds: retryAfterSeconds,
   },
   attempts_exhausted: { retry_after_seconds: retryAfterSeconds },
+  invalid_number: carrierSaidSo,
+  destination_not_allowed: carrierSaidSo,
   carrier_error: carrierDetails,
-  carrier_timeout: carrierDetails,
+  carrier_timeout: { ...carrierDetails, challenge_id: carrierDetails.challenge_id.unwrap().meta({ description: "The challenge, now `failed`: the call may have been placed, so it counts toward the limits." }) },
+  carrier_auth_failed: carrierRefusal,
+  carrier_throttled: { ...carrierRefusal, retry_after_seconds: retryAfterSeconds },
 };
 
 /** When each code happens, and an example of what it says. */
@@ -39,9 +58,12 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     when: "the body (or a header) fails validation, or is not valid JSON or a valid form",
     example: { message: "number: Invalid input: expected string, received undefined", field: "number" },
   },
-  invalid_number: { when: "`number` cannot be parsed or is not valid for its country", example: { message: "number: not a possible phone number" } },
+  invalid_number: {
+    when: "`number` cannot be parsed or is not valid for its country, or the carrier says it is not a valid number or cannot be reached (adds `carrier`, `carrier_code`; no call was placed and nothing counts toward the limits)",
+    example: { message: "number: not a possible phone number" },
+  },
   destination_not_allowed: {
-    when: "the number's country is not in ALLOWED_COUNTRIES, it starts with one of BLOCKED_PREFIXES, or it is not a personal line",
+    when: "the number's country is not in ALLOWED_COUNTRIES, it starts with one of BLOCKED_PREFIXES, or it is not a personal line; or the carrier account may not call it (geographic permissions, the carrier's blocklist, a trial account), with `carrier` and `carrier_code`: no call was placed and nothing counts",
     example: { message: "number: calls to GB are not allowed (ALLOWED_COUNTRIES is US,CA)" },
   },
   unsupported_language: { when: "`language` is not one the calls speak", example: { message: "language: use one of en, es, fr, de, pt" } },
@@ -89,12 +111,12 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   },
   internal_error: { when: "a bug; the details are in the service's log", example: { message: "internal error; the service logged the details" } },
   carrier_error: {
-    when: "the carrier refused the call or answered something unexpected; the challenge is marked failed",
+    when: "the carrier refused the call for another reason, failed, or answered something unexpected; `challenge_id` (now failed) is there when the call may have been placed",
     example: {
-      message: "twilio refused the call: The 'To' number +1415•••0123 is not a valid phone number.",
+      message: "twilio could not place the call: An internal server error has occurred",
       carrier: "twilio",
-      carrier_code: "21211",
-      carrier_status: 400,
+      carrier_code: "20500",
+      carrier_status: 500,
       challenge_id: "ch_w_pghrJuwBSBg7x0NbcBpA",
     },
   },
@@ -102,6 +124,25 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   shutting_down: {
     when: "this instance is draining for shutdown; retry, another instance answers",
     example: { message: "this instance is shutting down; retry shortly (another instance will answer)" },
+  },
+  carrier_auth_failed: {
+    when: "the carrier refused the service's own credentials; no call was placed. The operator must correct them: the service logs which variables to check",
+    example: {
+      message: "twilio refused this service's credentials, so no call can be placed; its operator must correct them (the service's log names the variables)",
+      carrier: "twilio",
+      carrier_code: "20003",
+      carrier_status: 401,
+    },
+  },
+  carrier_throttled: {
+    when: "the carrier asks the service to slow down; no call was placed, retry after Retry-After",
+    example: {
+      message: "twilio asks this service to slow down; no call was placed, retry after Retry-After seconds",
+      carrier: "twilio",
+      carrier_code: "20429",
+      carrier_status: 429,
+      retry_after_seconds: 1,
+    },
   },
   carrier_timeout: {
     when: "the carrier's API did not answer within CARRIER_TIMEOUT_MS; the challenge is marked failed",
@@ -141,6 +182,7 @@ const HEADERS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
   rate_limited: { "Retry-After": headerText("Seconds until the limit lets a request through.") },
   service_unavailable: { "Retry-After": headerText("5, when the database did not answer a request.").optional() },
   shutting_down: { "Retry-After": headerText("1, on a request refused while draining.").optional() },
+  carrier_throttled: { "Retry-After": headerText("Seconds the carrier asks the service to wait.") },
 };
 
 /** The headers of a status shared by several codes: one that only some of them set is optional. */

@@ -28,6 +28,8 @@ export const ERRORS = {
   carrier_error: 502,
   service_unavailable: 503,
   shutting_down: 503,
+  carrier_auth_failed: 503,
+  carrier_throttled: 503,
   carrier_timeout: 504,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

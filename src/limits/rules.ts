@@ -45,6 +45,8 @@ export interface SpendLimit extends LimitRule {
   take(s: CallSubject, l: Limits): SQL;
   /** When a unit frees, read once the budget is spent. */
   freesAt(s: CallSubject, l: Limits): SQL;
+  /** Gives back the unit a call took at `takenAt`, if `when` holds: the carrier refused that call. */
+  giveBack(takenAt: Date, when: SQL): SQL;
 }
 
 export interface CallLimit extends LimitRule {
@@ -60,9 +62,10 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const secs = (n: number) => sql`make_interval(secs => ${n})`;
 
 /**
- * A sliding window over the calls placed (every challenge row is a call placed or
- * attempted): full while it holds `max` calls; a slot frees when the max-th most
- * recent of them leaves the window.
+ * A sliding window over the calls placed (every challenge row is a call placed, or
+ * attempted and perhaps placed: one the carrier refused outright is withdrawn, see
+ * src/otp/withdraw.ts): full while it holds `max` calls; a slot frees when the max-th
+ * most recent of them leaves the window.
  */
 function callWindow(
   rule: LimitRule,
@@ -154,6 +157,9 @@ export const CALLS_PER_DAY: SpendLimit = {
       select hour, sum(calls) over (order by hour) as older, sum(calls) over () as total
       from call_counts where hour > ${ts(hourOf(s.now))} - interval '1 day') h
     where total - older < ${l.callsPerDay} order by hour limit 1)`,
+  // The unit goes back to the hour it was taken from, which the window counts as long as it counted the call.
+  giveBack: (takenAt, when) => sql`
+    update call_counts set calls = calls - 1 where hour = ${ts(hourOf(takenAt))} and calls > 0 and ${when}`,
 };
 
 /** The error of a take() that found the budget spent (postgres.js names the table table_name, PGlite table). */

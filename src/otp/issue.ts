@@ -6,7 +6,7 @@ import type { ChallengeDeps } from "./deps.js";
 import { carriedGuesses, isExpired } from "./rules.js";
 
 export type IssueResult =
-  | { kind: "issued"; id: string; number: string; attempts: number; maxAttempts: number; expiresAt: Date }
+  | { kind: "issued"; id: string; number: string; attempts: number; maxAttempts: number; issuedAt: Date; expiresAt: Date }
   /** Every guess for this number is spent; no call may be placed until lockedUntil. */
   | { kind: "attempts_exhausted"; lockedUntil: Date }
   /** An abuse limit refuses the call. */
@@ -92,7 +92,7 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     // The spend cap's unit last, sent with COMMIT: its hour row is locked only while the
     // server finishes. When no unit is left the statement fails, and everything rolls back.
     await Promise.all([...superseded, inserted, tx.commitWith(CALLS_PER_DAY.take(subject, limits))]);
-    return { kind: "issued", id, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, expiresAt };
+    return { kind: "issued", id, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, issuedAt: now, expiresAt };
   }).catch((err: unknown) => {
     if (!isSpent(err)) throw err;
     return "spent" as const;

@@ -4,10 +4,12 @@ import type { AppDeps, AppEnv } from "../env.js";
 import { CarrierError } from "../../carriers/carrier.js";
 import { markFailed, recordCallPlaced } from "../../otp/call-events.js";
 import { issueChallenge } from "../../otp/issue.js";
+import { withdrawChallenge } from "../../otp/withdraw.js";
 import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
 import { sentBody } from "../body.js";
+import { carrierFailure } from "../carrier-failure.js";
 import { errorResponses } from "../error-docs.js";
 import { callPlaced } from "../drain.js";
 import { AppError } from "../errors.js";
@@ -21,7 +23,7 @@ export const requestAuthRoute = createRoute({
   tags: ["Verification"],
   summary: "Call a number and read it a new code",
   description:
-    "Creates a challenge (one code for one number, valid OTP_TTL_SECONDS, OTP_MAX_ATTEMPTS guesses) and asks the carrier to call. A pending challenge for the same number is superseded; its wrong guesses carry over. The 201 means the carrier accepted the call, not that anyone answered: follow it with GET /challenges/{id}. In a form, encode `+` as `%2B`.",
+    "Creates a challenge (one code for one number, valid OTP_TTL_SECONDS, OTP_MAX_ATTEMPTS guesses) and asks the carrier to call. A pending challenge for the same number is superseded; its wrong guesses carry over. The 201 means the carrier accepted the call, not that anyone answered: follow it with GET /challenges/{id}. When the carrier refuses the call outright (400 `invalid_number` or `destination_not_allowed` with `carrier_code`, 503 `carrier_auth_failed` or `carrier_throttled`), nobody's phone rang: no challenge is kept and nothing counts toward the limits. In a form, encode `+` as `%2B`.",
   security: apiKeySecurity,
   request: {
     headers: z.object({
@@ -66,6 +68,8 @@ export const requestAuthRoute = createRoute({
       "carrier_error",
       "service_unavailable",
       "shutting_down",
+      "carrier_auth_failed",
+      "carrier_throttled",
       "carrier_timeout",
     ]),
   },
@@ -134,20 +138,20 @@ export function requestAuthRoutes(deps: AppDeps) {
     } catch (err) {
       if (!(err instanceof CarrierError)) throw err;
       deps.metrics.callsFailed.inc({ carrier: err.carrier, failure: err.failure });
-      await markFailed(deps.otp, issued.id, `${err.failure}:${err.carrierCode}`).catch((e) =>
-        log.error({ err: e }, "could not mark the challenge failed"),
-      );
-      log.warn({ carrier: err.carrier, failure: err.failure, carrierCode: err.carrierCode }, "carrier refused the call");
-      throw new AppError(
-        err.failure === "timeout" ? "carrier_timeout" : "carrier_error",
-        `${err.carrier} ${err.failure === "timeout" ? "did not answer in time" : "refused the call"}: ${err.message}`,
-        {
-          carrier: err.carrier,
-          carrier_code: err.carrierCode,
-          carrier_status: err.carrierStatus,
-          challenge_id: issued.id,
-        },
-      );
+      // Refused outright, the call rang nobody: it must not hold the number back (the
+      // cooldown) nor use up a limit. Anything else may have rung, so it keeps counting.
+      const withdrawn =
+        err.refusal !== undefined &&
+        (await withdrawChallenge(deps.otp, issued).catch((e) => {
+          log.error({ err: e }, "could not withdraw the refused challenge");
+          return false;
+        }));
+      if (!withdrawn) {
+        await markFailed(deps.otp, issued.id, `${err.failure}:${err.carrierCode}`).catch((e) =>
+          log.error({ err: e }, "could not mark the challenge failed"),
+        );
+      }
+      throw carrierFailure(err, withdrawn ? undefined : issued.id, log);
     }
 
     const created: RequestAuthCreated = {
