@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { matchedRoutes } from "hono/route";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import { lazyChild } from "../logger.js";
 import { apiKeyAuth, requestRate } from "./auth.js";
 import { bodyLimit } from "./body-limit.js";
@@ -32,6 +33,15 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ limitLength: 128 }));
+  // Every answer, errors included: nosniff, Referrer-Policy no-referrer and the rest of Hono's
+  // defaults. No CSP here (the /docs page sets its own) and no HSTS: TLS ends at the proxy in
+  // front, which knows whether every subdomain is https. Nothing a client or proxy should keep:
+  // no-store unless a route says otherwise (the /docs assets are cacheable).
+  app.use(secureHeaders({ strictTransportSecurity: false, overwrite: false }));
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+  });
   app.use(async (c, next) => {
     const log = lazyChild(deps.logger, { reqId: c.get("requestId") });
     c.set("log", log);
