@@ -12,6 +12,7 @@ const production = {
   API_KEYS: "k".repeat(32),
   SECRET_KEY: "s".repeat(40),
   PUBLIC_BASE_URL: "https://otp.example.com",
+  METRICS_TOKEN: "m".repeat(32),
   TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`,
   TWILIO_AUTH_TOKEN: "token",
   TWILIO_NUMBER: "+15005550006",
@@ -72,11 +73,13 @@ describe("configuration", () => {
     expect(() => loadConfig({ ...telnyx, TWILIO_NUMBER: "+15005550006" })).toThrow(/^TWILIO_ACCOUNT_SID: required with CARRIER=twilio/);
   });
 
-  it("in production refuses to start without API keys, a secret key, real carrier credentials or a public URL", () => {
+  it("in production refuses to start without API keys, a secret key, a metrics token, real carrier credentials or a public URL", () => {
     expect(loadConfig(production).production).toBe(true);
     expect(() => loadConfig({ ...production, API_KEYS: "" })).toThrow(/^API_KEYS: required/);
     expect(() => loadConfig({ ...production, SECRET_KEY: "" })).toThrow(/^SECRET_KEY: required/);
     expect(() => loadConfig({ ...production, PUBLIC_BASE_URL: "" })).toThrow(/^PUBLIC_BASE_URL: required/);
+    // Open metrics would tell anyone the traffic and the carrier's failures; disabled ones would fail scrapes silently.
+    expect(() => loadConfig({ ...production, METRICS_TOKEN: "" })).toThrow(/^METRICS_TOKEN: required when NODE_ENV=production \(.*openssl rand -hex 32\)$/);
     expect(() => loadConfig({ ...production, CARRIER: "simulator" })).toThrow(/^CARRIER: the simulator/);
     expect(loadConfig({ ...production, CARRIER: "simulator", ALLOW_SIMULATOR_IN_PRODUCTION: "true" }).carrier.name).toBe(
       "simulator",

@@ -306,6 +306,7 @@ describe("the Docker image, replayed without Docker", () => {
         API_KEYS: "k".repeat(32),
         SECRET_KEY: "s".repeat(64),
         PUBLIC_BASE_URL: "https://otp.example.com",
+        METRICS_TOKEN: "m".repeat(32),
         CARRIER: "simulator",
         ALLOW_SIMULATOR_IN_PRODUCTION: "true",
         // A free port instead of 3000, and the volume inside this stage's root.

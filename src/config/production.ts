@@ -6,7 +6,8 @@ import type { Env } from "./schema.js";
 /**
  * What NODE_ENV=production demands beyond a valid environment: API keys, a secret key
  * given rather than generated, a carrier that rings real phones (unless a smoke test
- * asks for the simulator), and a public https URL for the carriers' webhooks. Kept
+ * asks for the simulator), a public https URL for the carriers' webhooks, and a token
+ * on /metrics (its counters describe the traffic and the carrier account). Kept
  * apart so the policy reads in one place; throws ConfigError at the first gap.
  */
 export function checkProductionPolicy(e: Env, carrier: CarrierChoice["name"]): void {
@@ -15,6 +16,9 @@ export function checkProductionPolicy(e: Env, carrier: CarrierChoice["name"]): v
   }
   if (!e.SECRET_KEY) {
     throw new ConfigError("SECRET_KEY: required when NODE_ENV=production (try: openssl rand -hex 32)");
+  }
+  if (!e.METRICS_TOKEN) {
+    throw new ConfigError("METRICS_TOKEN: required when NODE_ENV=production (Prometheus sends it as a Bearer token; try: openssl rand -hex 32)");
   }
   if (carrier === "simulator" && !e.ALLOW_SIMULATOR_IN_PRODUCTION) {
     throw new ConfigError(

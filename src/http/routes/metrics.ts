@@ -12,7 +12,7 @@ export const metricsRoute = createRoute({
   tags: ["Operations"],
   summary: "Prometheus metrics",
   description:
-    "Prometheus text from this instance (sum the instances in Prometheus). Labels are bounded sets: never a number, a challenge id or a code. With METRICS_TOKEN set, scrapers send it as a Bearer token; without it the route is open.",
+    "Prometheus text from this instance (sum the instances in Prometheus). Labels are bounded sets: never a number, a challenge id or a code. With METRICS_TOKEN set (required in production), scrapers send it as a Bearer token; without it the route is open.",
   security: [{ metricsToken: [] }, {}],
   responses: {
     200: {
