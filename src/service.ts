@@ -105,13 +105,29 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-      // Node closes an idle keep-alive socket after 5 s; a load balancer (60 s idle on the
-      // common ones) or a carrier reusing it at that moment gets a reset, i.e. a failed
-      // request. Outliving the client's idle timeout leaves the closing to the client.
-      const http = s as import("node:http").Server;
-      http.keepAliveTimeout = KEEP_ALIVE_MS;
-      http.headersTimeout = KEEP_ALIVE_MS + 1000;
+      const s = serve(
+        {
+          fetch: app.fetch,
+          port: config.port,
+          hostname: config.host,
+          serverOptions: {
+            // Node closes an idle keep-alive socket after 5 s; a load balancer (60 s idle on the
+            // common ones) or a carrier reusing it at that moment gets a reset, i.e. a failed
+            // request. Outliving the client's idle timeout leaves the closing to the client.
+            keepAliveTimeout: KEEP_ALIVE_MS,
+            // A head or a body trickling in is cut off (408) after these, counted from the
+            // request's first byte: an idle kept-alive connection is not timed by them.
+            headersTimeout: config.http.headersTimeoutMs,
+            requestTimeout: config.http.requestTimeoutMs,
+            // Node checks the timeouts on this period (30 s by default, which would let a
+            // 10 s limit run to 40 s).
+            connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs / 2),
+          },
+        },
+        () => resolve(s),
+      );
+      // Past this many open connections a new one is closed as it arrives.
+      (s as import("node:http").Server).maxConnections = config.http.maxConnections;
       s.once("error", reject);
     });
     port = (server.address() as AddressInfo).port;

@@ -23,6 +23,8 @@ export interface Config {
   /** Where carriers reach us; undefined means http://localhost:<listening port>. */
   publicBaseUrl?: string;
   trustProxy: boolean;
+  /** How long a request's head and the whole request may take to arrive, and how many connections may be open. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number };
   /** When set, GET /metrics needs it as a Bearer token. */
   metricsToken?: string;
   /** Open an ngrok tunnel at startup and use its URL as the public base URL. */
@@ -85,6 +87,11 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
   if (e.API_KEYS.some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
     throw new ConfigError("API_KEYS: use letters, digits and ._~+/- only (try: openssl rand -hex 32)");
   }
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_SECONDS: must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (${e.HTTP_REQUEST_TIMEOUT_SECONDS}): the head is part of the request`,
+    );
+  }
   const voice = chooseVoice(e.VOICE, e.LANGUAGE, carrier.name);
   const host = listenAddress(e, carrier.name);
 
@@ -96,6 +103,11 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     host,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      maxConnections: e.MAX_CONNECTIONS,
+    },
     metricsToken: e.METRICS_TOKEN,
     ngrok: e.NGROK_AUTHTOKEN ? { authtoken: e.NGROK_AUTHTOKEN, domain: e.NGROK_DOMAIN } : undefined,
     databaseUrl: e.DATABASE_URL,

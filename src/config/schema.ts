@@ -53,6 +53,11 @@ export const envSchema = z.object({
       .min(16, "must be at least 16 characters")
       .regex(/^[A-Za-z0-9._~+/-]+=*$/, "use letters, digits and ._~+/- only (what a Bearer header carries)"),
   ),
+  // What a client may hold: a request's head and whole body must arrive within these, and
+  // connections past MAX_CONNECTIONS are closed as they open (a slow client cannot pin the process).
+  HTTP_HEADERS_TIMEOUT_SECONDS: int(1, 3600).default(10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: int(1, 3600).default(30),
+  MAX_CONNECTIONS: int(1, 1_000_000).default(1024),
   NGROK_AUTHTOKEN: optional(z.string().min(1)),
   NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
   DATABASE_URL: optional(
