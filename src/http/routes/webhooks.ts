@@ -10,7 +10,7 @@ import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unav
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
 import { readForm } from "../form.js";
-import { publicRequestUrl } from "../public-url.js";
+import { publicRequestUrls } from "../public-url.js";
 import { challengeId } from "../schemas.js";
 import { callStatusRoute, voiceRoute, webhookForm } from "./webhooks.openapi.js";
 
@@ -39,12 +39,14 @@ export function webhookRoutes(deps: AppDeps) {
     if (/^multipart/i.test(type) && !webhookForm.safeParse(params).success) {
       throw new AppError("invalid_request", "carrier webhooks carry text fields only");
     }
-    const url = publicRequestUrl(c, deps.publicBaseUrl(), deps.config.trustProxy);
     // The carriers' signature headers (the registry lists them): all a carrier reads of the headers.
     const headers: WebhookRequest["headers"] = {};
     for (const name of SIGNATURE_HEADERS) headers[name] = c.req.header(name);
-    const request: WebhookRequest = { url, method: c.req.method, rawBody, params, headers };
-    if (!deps.carrier.verifyWebhook(request)) {
+    // With TRUST_PROXY, the URL the proxy reports and then PUBLIC_BASE_URL's: a signature over either will do.
+    const request = publicRequestUrls(c, deps.publicBaseUrl(), deps.config.trustProxy)
+      .map((url): WebhookRequest => ({ url, method: c.req.method, rawBody, params, headers }))
+      .find((candidate) => deps.carrier.verifyWebhook(candidate));
+    if (!request) {
       c.get("log").warn("webhook refused: bad or missing signature");
       deps.metrics.webhookRefusals.inc({ webhook: c.req.path });
       throw new AppError("invalid_signature", "the carrier signature is missing or does not match this URL");
