@@ -72,7 +72,7 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     example: { message: "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`" },
   },
   invalid_signature: {
-    when: "the carrier's signature is missing or does not match PUBLIC_BASE_URL + this path and query",
+    when: "the carrier's signature is missing or does not match PUBLIC_BASE_URL + this path and query (or, with TRUST_PROXY, the URL the proxy reports)",
     example: { message: "the carrier signature is missing or does not match this URL" },
   },
   cross_origin: {
