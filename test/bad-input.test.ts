@@ -67,6 +67,8 @@ describe.each(combos)("bad input on $db through $carrier", ({ db, carrier, trust
         CALLS_PER_IP_PER_HOUR: "5",
         CALLS_PER_DAY: "100000",
         REQUESTS_PER_KEY_PER_MINUTE: String(KEY_RATE),
+        // Refused keys must be answered 401 every time, not 429 once the address has sent many.
+        AUTH_FAILURES_PER_IP_PER_MINUTE: "1000000",
         FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "12",
         CARRIER_TIMEOUT_MS: "5000",
         METRICS_TOKEN,

@@ -1,5 +1,7 @@
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createKey, hashKey } from "../src/keys/api-keys.js";
 import { API_KEY, startTestService, type TestService } from "./helpers/service.js";
 
 /**
@@ -125,5 +127,60 @@ describe("a slow or greedy client", () => {
   it("refuses a headers timeout longer than the request timeout", async () => {
     const { loadConfig } = await import("../src/config/index.js");
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_SECONDS: "40" })).toThrow(/^HTTP_HEADERS_TIMEOUT_SECONDS: must not exceed HTTP_REQUEST_TIMEOUT_SECONDS \(30\)/);
+  });
+});
+
+describe("bogus API keys", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ db: "pglite", carrier: "twilio", env: { AUTH_FAILURES_PER_IP_PER_MINUTE: "5" } });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  /** Queries the database ran while `f` did. */
+  async function queriesDuring(f: () => Promise<unknown>): Promise<number> {
+    const spy = vi.spyOn(t.service.deps.database, "rows");
+    try {
+      await f();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("are answered 401 without a query when repeated, and after N failures a minute the address gets 429 without one", async () => {
+    // The start of a minute, so that the five failures share one window.
+    t.clock.set(new Date(Math.ceil(t.clock.now().getTime() / 60_000) * 60_000 + 1_000));
+    const bogus = "votp_bogus-0123456789abcdefghijklmnop";
+    expect(await queriesDuring(async () => expect((await t.api("GET", "/challenges/ch_x", undefined, { key: bogus })).status).toBe(401))).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      expect(await queriesDuring(async () => expect((await t.api("GET", "/challenges/ch_x", undefined, { key: bogus })).status).toBe(401))).toBe(0);
+    }
+    // A key created meanwhile works at once, from this address.
+    const { key } = await createKey(t.service.deps.database, "made-after-bogus", { now: t.clock.now() });
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key })).status).toBe(404);
+    // The fifth failure, then the sixth is refused before any lookup, with when to retry.
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key: "votp_another-bogus-0123456789abcdef" })).status).toBe(401);
+    let refused!: Awaited<ReturnType<TestService["api"]>>;
+    expect(await queriesDuring(async () => (refused = await t.api("GET", "/challenges/ch_x", undefined, { key: "votp_a-third-bogus-0123456789abcdef" })))).toBe(0);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: "rate_limited", limit: "auth_failures_per_ip_per_minute", retry_after_seconds: 59 });
+    expect(refused.headers.get("retry-after")).toBe("59");
+    // A key from API_KEYS still passes from that address; once the minute ends the others do too.
+    expect((await t.api("GET", "/challenges/ch_x")).status).toBe(404);
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key })).status).toBe(429);
+    t.clock.advance(60_000);
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key })).status).toBe(404);
+  });
+
+  it("remembers a miss by the key's SHA-256 for a minute: a row holding that key made elsewhere works after it", async () => {
+    const token = "votp_restored-by-hand-0123456789abcdef";
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key: token })).status).toBe(401);
+    await t.service.deps.database.rows(
+      sql`insert into api_keys (name, key_hash, created_at) values ('restored', ${hashKey(token)}, ${t.clock.now().toISOString()}::timestamptz)`,
+    );
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key: token })).status).toBe(401);
+    t.clock.advance(61_000);
+    expect((await t.api("GET", "/challenges/ch_x", undefined, { key: token })).status).toBe(404);
   });
 });

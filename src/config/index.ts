@@ -62,6 +62,7 @@ export interface Limits {
   callsPerIpPerHour: number;
   callsPerDay: number;
   requestsPerKeyPerMinute: number;
+  authFailuresPerIpPerMinute: number;
   failedValidationsPerNumberPerDay: number;
 }
 
@@ -126,6 +127,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
       callsPerIpPerHour: e.CALLS_PER_IP_PER_HOUR,
       callsPerDay: e.CALLS_PER_DAY,
       requestsPerKeyPerMinute: e.REQUESTS_PER_KEY_PER_MINUTE,
+      authFailuresPerIpPerMinute: e.AUTH_FAILURES_PER_IP_PER_MINUTE,
       failedValidationsPerNumberPerDay: e.FAILED_VALIDATIONS_PER_NUMBER_PER_DAY,
     },
     retentionHours: e.RETENTION_HOURS,

@@ -109,6 +109,7 @@ export const envSchema = z.object({
   CALLS_PER_IP_PER_HOUR: int(1, 100_000).default(10),
   CALLS_PER_DAY: int(1, 10_000_000).default(1000),
   REQUESTS_PER_KEY_PER_MINUTE: int(1, 1_000_000).default(1200),
+  AUTH_FAILURES_PER_IP_PER_MINUTE: int(1, 1_000_000).default(20),
   FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: int(1, 1000).default(20),
   ALLOWED_COUNTRIES: csvOr("US,CA").pipe(countryCodes),
   BLOCKED_PREFIXES: csvOr(DEFAULT_BLOCKED_PREFIXES.join(",")).pipe(z.array(z.string().regex(/^\+\d{1,14}$/, "must be E.164 prefixes such as +1900"))),

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { findKey } from "../keys/api-keys.js";
+import { authFailures } from "../limits/auth-failures.js";
 import { countRequest } from "../limits/request-rate.js";
-import { REQUESTS_PER_KEY } from "../limits/rules.js";
+import { AUTH_FAILURES, REQUESTS_PER_KEY } from "../limits/rules.js";
 import type { AppDeps, AppEnv } from "./env.js";
 import { AppError, errorBody } from "./errors.js";
 
@@ -16,7 +18,10 @@ export const refusal = (message: string) => () => Response.json(errorBody("unaut
  * Bearer keys, through Hono's bearerAuth: keys from API_KEYS, compared as SHA-256
  * digests in constant time against every configured key (timing tells neither a key's
  * prefix nor its position), then keys from the database (`npm run keys`), looked up by
- * hash so a revocation holds at once everywhere.
+ * hash so a revocation holds at once everywhere. A key no row holds is remembered for a
+ * minute (findKey), and an address that sent AUTH_FAILURES_PER_IP_PER_MINUTE of them is
+ * answered 429 until its minute ends, without a lookup: bogus keys cost no query. Only the
+ * keys from API_KEYS still pass from such an address (they cost none either).
  *
  * With no API_KEYS the service runs open (development only; config refuses it in
  * production and with a real carrier unless ALLOW_OPEN_API): a request without
@@ -27,13 +32,24 @@ export const refusal = (message: string) => () => Response.json(errorBody("unaut
 export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   const known = deps.config.apiKeys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
   const perMinute = (own: number | null) => own ?? deps.config.limits.requestsPerKeyPerMinute;
+  const failures = authFailures(deps.config.limits.authFailuresPerIpPerMinute);
   const check = bearerAuth({
     realm: "voice-otp",
     verifyToken: async (token: string, c: Context<AppEnv>) => {
       const given = digest(token);
       let found: { name: string; ratePerMinute: number | null } | null = null;
       for (const k of known) if (timingSafeEqual(given, k.digest)) found ??= { name: k.name, ratePerMinute: null };
-      found ??= await findKey(deps.database, token);
+      if (!found) {
+        const now = deps.clock.now();
+        const address = clientAddress(c, deps.config.trustProxy);
+        const wait = failures.refusal(address, now);
+        if (wait !== null) {
+          deps.metrics.limitRefusals.inc({ limit: AUTH_FAILURES.name });
+          throw new AppError("rate_limited", AUTH_FAILURES.message(deps.config.limits), { limit: AUTH_FAILURES.name, retry_after_seconds: wait }, { "Retry-After": String(wait) });
+        }
+        found = await findKey(deps.database, token, now);
+        if (!found) failures.fail(address, now);
+      }
       if (found) c.set("apiKey", { name: found.name, perMinute: perMinute(found.ratePerMinute) });
       return found !== null;
     },
@@ -54,6 +70,22 @@ export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set("apiKey", { name: "open", perMinute: perMinute(null) });
     return next();
   };
+}
+
+/**
+ * The address failed authentications are counted under: the connection's peer, or with
+ * TRUST_PROXY the last X-Forwarded-For entry (the one the nearest proxy appended).
+ */
+function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const last = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (last) return last;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 /**

@@ -37,6 +37,7 @@ export async function createKey(
     on conflict (name) do nothing
     returning name`);
   if (rows.length === 0) throw new KeyError(`a key named "${name}" exists already (names are not reused, even once revoked); pick another name`);
+  unknownKeys.get(database)?.delete(hashKey(key));
   return { name, key };
 }
 
@@ -60,8 +61,30 @@ export async function revokeKey(database: Database, name: string, now: Date): Pr
   return rows.length > 0;
 }
 
-export async function findKey(database: Database, key: string): Promise<{ name: string; ratePerMinute: number | null } | null> {
+/**
+ * Keys found in no row are remembered for UNKNOWN_TTL_MS, by their SHA-256 (never the key
+ * itself), so that repeating a bogus key costs no query. Only misses are remembered: a
+ * revocation still holds at once. A key created in this process is forgotten as a miss at
+ * once; one created by another process (`npm run keys -- create`) is a fresh random value
+ * no one can have tried, and anything else (a row restored by hand) works within the TTL.
+ */
+export const UNKNOWN_TTL_MS = 60_000;
+const UNKNOWN_MAX = 10_000;
+const unknownKeys = new WeakMap<Database, Map<string, number>>();
+
+export async function findKey(database: Database, key: string, now = new Date()): Promise<{ name: string; ratePerMinute: number | null } | null> {
+  const hash = hashKey(key);
+  let unknown = unknownKeys.get(database);
+  if (!unknown) unknownKeys.set(database, (unknown = new Map()));
+  const until = unknown.get(hash);
+  if (until !== undefined) {
+    if (until > now.getTime()) return null;
+    unknown.delete(hash);
+  }
   const [row] = await database.rows<{ name: string; rate_per_minute: number | null }>(sql`
-    select name, rate_per_minute from api_keys where key_hash = ${hashKey(key)} and revoked_at is null`);
-  return row ? { name: row.name, ratePerMinute: row.rate_per_minute } : null;
+    select name, rate_per_minute from api_keys where key_hash = ${hash} and revoked_at is null`);
+  if (row) return { name: row.name, ratePerMinute: row.rate_per_minute };
+  if (unknown.size >= UNKNOWN_MAX) unknown.delete(unknown.keys().next().value!);
+  unknown.set(hash, now.getTime() + UNKNOWN_TTL_MS);
+  return null;
 }

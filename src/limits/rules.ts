@@ -16,7 +16,7 @@ import type { Limits } from "../config/index.js";
  * its test.
  */
 
-export type Counted = "number" | "number prefix" | "end-user address" | "API key" | "deployment";
+export type Counted = "number" | "number prefix" | "end-user address" | "client address" | "API key" | "deployment";
 
 export interface LimitRule {
   name: string;
@@ -240,8 +240,19 @@ export const REQUESTS_PER_KEY: LimitRule = {
   message: (l) => `limit reached: at most ${l.requestsPerKeyPerMinute} requests per minute for this API key`,
 };
 
+/** Failed authentications (an unknown or revoked key) per client address: counted per instance (src/limits/auth-failures.ts). */
+export const AUTH_FAILURES: LimitRule = {
+  name: "auth_failures_per_ip_per_minute",
+  counts: "client address",
+  window: "1 minute (fixed, per instance)",
+  variable: "AUTH_FAILURES_PER_IP_PER_MINUTE",
+  max: (l) => l.authFailuresPerIpPerMinute,
+  message: (l) =>
+    `too many unrecognised API keys from this address: at most ${l.authFailuresPerIpPerMinute} per minute; check the key, then retry after Retry-After seconds`,
+};
+
 /** Every limit: the README's table says the same (test/limits-table.test.ts). */
-export const LIMIT_RULES: readonly LimitRule[] = [...CALL_LIMITS, CALLS_PER_DAY, REQUESTS_PER_KEY];
+export const LIMIT_RULES: readonly LimitRule[] = [...CALL_LIMITS, CALLS_PER_DAY, REQUESTS_PER_KEY, AUTH_FAILURES];
 
 /** Whether a rule's count has reached its max: the one comparison every limit makes. */
 export const hasReached = (rule: LimitRule, count: number, l: Limits) => count >= rule.max(l);
