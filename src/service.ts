@@ -1,8 +1,10 @@
-import { serve, type ServerType } from "@hono/node-server";
+import { getRequestListener, type ServerType } from "@hono/node-server";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import { createApp, KEYED_ROUTES } from "./http/app.js";
+import { answerClientError, requestErrorResponse, withHostRequired } from "./http/client-errors.js";
 import type { AppDeps } from "./http/env.js";
 import { newLifecycle, whenCallsEnd, whenQuiet } from "./http/drain.js";
 import { callsStillOn } from "./otp/call-events.js";
@@ -105,30 +107,30 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve(
+      // @hono/node-server's serve(), with the adapter's errorHandler (which serve() does not pass
+      // on) and Node's 'clientError': what they refuse is answered in the error shape too.
+      const s = createServer(
         {
-          fetch: app.fetch,
-          port: config.port,
-          hostname: config.host,
-          serverOptions: {
-            // Node closes an idle keep-alive socket after 5 s; a load balancer (60 s idle on the
-            // common ones) or a carrier reusing it at that moment gets a reset, i.e. a failed
-            // request. Outliving the client's idle timeout leaves the closing to the client.
-            keepAliveTimeout: KEEP_ALIVE_MS,
-            // A head or a body trickling in is cut off (408) after these, counted from the
-            // request's first byte: an idle kept-alive connection is not timed by them.
-            headersTimeout: config.http.headersTimeoutMs,
-            requestTimeout: config.http.requestTimeoutMs,
-            // Node checks the timeouts on this period (30 s by default, which would let a
-            // 10 s limit run to 40 s).
-            connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs / 2),
-          },
+          // Node closes an idle keep-alive socket after 5 s; a load balancer (60 s idle on the
+          // common ones) or a carrier reusing it at that moment gets a reset, i.e. a failed
+          // request. Outliving the client's idle timeout leaves the closing to the client.
+          keepAliveTimeout: KEEP_ALIVE_MS,
+          // A head or a body trickling in is cut off (408) after these, counted from the
+          // request's first byte: an idle kept-alive connection is not timed by them.
+          headersTimeout: config.http.headersTimeoutMs,
+          requestTimeout: config.http.requestTimeoutMs,
+          // Node checks the timeouts on this period (30 s by default, which would let a
+          // 10 s limit run to 40 s).
+          connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs / 2),
+          requireHostHeader: false,
         },
-        () => resolve(s),
+        withHostRequired(getRequestListener(app.fetch, { hostname: config.host, errorHandler: requestErrorResponse(logger) })),
       );
       // Past this many open connections a new one is closed as it arrives.
-      (s as import("node:http").Server).maxConnections = config.http.maxConnections;
+      s.maxConnections = config.http.maxConnections;
+      s.on("clientError", answerClientError(logger));
       s.once("error", reject);
+      s.listen(config.port, config.host, () => resolve(s));
     });
     port = (server.address() as AddressInfo).port;
     if (config.ngrok) {

@@ -2,6 +2,7 @@ import net from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createKey, hashKey } from "../src/keys/api-keys.js";
+import { sendBytes } from "./helpers/raw-http.js";
 import { API_KEY, startTestService, type TestService } from "./helpers/service.js";
 
 /**
@@ -92,6 +93,7 @@ describe("a slow or greedy client", () => {
     expect(res.closed).toBe(true);
     expect(res.ms).toBeLessThan(3_500);
     expect(res.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(parse(res.text)).toMatchObject({ requestId: expect.any(String), body: { error: { code: "request_timeout" } } });
   });
 
   it("sending its body a byte at a time is cut off after HTTP_REQUEST_TIMEOUT_SECONDS", async () => {
@@ -182,5 +184,61 @@ describe("bogus API keys", () => {
     expect((await t.api("GET", "/challenges/ch_x", undefined, { key: token })).status).toBe(401);
     t.clock.advance(61_000);
     expect((await t.api("GET", "/challenges/ch_x", undefined, { key: token })).status).toBe(404);
+  });
+});
+
+/** A raw answer's X-Request-Id, headers and JSON body. */
+function parse(text: string) {
+  const [head, ...rest] = text.split("\r\n\r\n");
+  const headers = Object.fromEntries(head!.split("\r\n").slice(1).map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+  let body: unknown;
+  try {
+    body = JSON.parse(rest.join("\r\n\r\n"));
+  } catch {
+    body = rest.join("\r\n\r\n");
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), requestId: headers["x-request-id"], headers, body };
+}
+
+describe("requests refused before they reach the app", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ db: "pglite", carrier: "twilio" });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  const send = async (raw: string) => parse((await sendBytes(t.service.url, Buffer.from(raw, "latin1"), 5_000)).text);
+
+  it.each([
+    ["a Host with a space", "exa mple.com"],
+    ["a Host with a path", "example.com/x"],
+    ["a Host with credentials", "user:pw@example.com"],
+    ["a Host with a port out of range", "example.com:99999"],
+  ])("answers %s 400 in the error shape, with X-Request-Id", async (_, host) => {
+    const res = await send(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect(res).toMatchObject({ status: 400, requestId: expect.stringMatching(/./), body: { error: { code: "invalid_request" } } });
+    expect(res.headers).toMatchObject({ "content-type": expect.stringMatching(/^application\/json/), "x-content-type-options": "nosniff", "cache-control": "no-store" });
+  });
+
+  it("answers HTTP/1.1 without a Host 400 in the error shape, and HTTP/1.0 without one 200", async () => {
+    expect(await send("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")).toMatchObject({
+      status: 400,
+      requestId: expect.stringMatching(/./),
+      body: { error: { code: "invalid_request", message: expect.stringMatching(/Host/) } },
+    });
+    expect((await send("GET /healthz HTTP/1.0\r\n\r\n")).status).toBe(200);
+  });
+
+  it("answers a head over 16 KB 431 in the error shape, with X-Request-Id", async () => {
+    const res = await send(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    expect(res).toMatchObject({ status: 431, requestId: expect.stringMatching(/./), body: { error: { code: "headers_too_large" } } });
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+  });
+
+  it("answers bytes that are not HTTP 400 in the error shape, with X-Request-Id", async () => {
+    for (const raw of ["GET /healthz HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n"]) {
+      const res = await send(raw);
+      expect(res).toMatchObject({ status: 400, requestId: expect.stringMatching(/./), body: { error: { code: "invalid_request" } } });
+    }
   });
 });
