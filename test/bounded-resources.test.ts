@@ -229,6 +229,13 @@ describe("requests refused before they reach the app", () => {
     expect((await send("GET /healthz HTTP/1.0\r\n\r\n")).status).toBe(200);
   });
 
+  it("echoes a valid X-Request-Id on those answers, as on every other", async () => {
+    expect((await send("GET /healthz HTTP/1.1\r\nHost: exa mple\r\nX-Request-Id: abc-123\r\n\r\n")).requestId).toBe("abc-123");
+    expect((await send("GET \\healthz HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: abc-124\r\n\r\n")).requestId).toBe("abc-124");
+    expect((await send("GET /healthz HTTP/1.1\r\nX-Request-Id: abc-125\r\n\r\n")).requestId).toBe("abc-125");
+    expect((await send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: <script>\r\nBad Header\r\n\r\n")).requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("answers a head over 16 KB 431 in the error shape, with X-Request-Id", async () => {
     const res = await send(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
     expect(res).toMatchObject({ status: 431, requestId: expect.stringMatching(/./), body: { error: { code: "headers_too_large" } } });

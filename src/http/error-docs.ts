@@ -83,11 +83,11 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },
   request_timeout: {
     when: "the request's head did not arrive within HTTP_HEADERS_TIMEOUT_SECONDS, or the whole request within HTTP_REQUEST_TIMEOUT_SECONDS; the connection is closed",
-    example: { message: "the request did not arrive in time (HTTP_HEADERS_TIMEOUT_SECONDS, HTTP_REQUEST_TIMEOUT_SECONDS)" },
+    example: { message: "the request did not arrive in time (HTTP_HEADERS_TIMEOUT_SECONDS, HTTP_REQUEST_TIMEOUT_SECONDS); nothing was done" },
   },
   headers_too_large: {
     when: "the request line and headers are over 16 KB; the connection is closed",
-    example: { message: "the request line and headers are over 16 KB" },
+    example: { message: "the request line and headers are over 16 KB; nothing was done" },
   },
   idempotency_in_flight: {
     when: "a request with this Idempotency-Key is still being processed",

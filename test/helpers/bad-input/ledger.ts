@@ -1,3 +1,4 @@
+import { refusedBeforeTheApp } from "../../../src/http/client-errors.js";
 import type { RawResponse } from "../raw-http.js";
 import { jsonOf } from "./answers.js";
 import type { Probe } from "./probes.js";
@@ -49,8 +50,9 @@ export class Ledger {
     this.aims.set(p.aim, (this.aims.get(p.aim) ?? 0) + 1);
     this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
     this.remember(p, res);
-    if (typeof res.headers["x-request-id"] !== "string") return; // refused before the app: nothing happened
     const json = jsonOf(res);
+    // Refused before the app (by Node's parser or the adapter; src/http/client-errors.ts): nothing happened.
+    if (typeof res.headers["x-request-id"] !== "string" || refusedBeforeTheApp(json?.error?.message)) return;
     const status = res.status;
     const keyLimited = status === 429 && (p.method === "HEAD" || json?.error?.limit === "requests_per_key_per_minute");
     const replayed = res.headers["idempotent-replayed"] === "true";
