@@ -71,7 +71,8 @@ export class Ledger {
         if (p.idempotencyKey !== undefined && typeof p.owner === "string") {
           const claim = `${p.owner}\n${p.idempotencyKey}`;
           if (replayed) this.replays.push({ claim, status, id: json?.id });
-          else if (![401, 404, 405, 409, 413, 422].includes(status) && !keyLimited) this.claims.set(claim, [...(this.claims.get(claim) ?? []), status]);
+          // An answer that says nothing happened (409, 429, 500, 503) is not kept under the key (src/http/idempotency.ts).
+          else if (![401, 404, 405, 409, 413, 422, 429, 500, 503].includes(status)) this.claims.set(claim, [...(this.claims.get(claim) ?? []), status]);
         }
         break;
       case "validate-auth":
