@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,23 @@ describe("the voice-otp command line", () => {
       expect(res.stdout).toBe(`voice-otp: migrations applied (PGlite in ${dir})\n`);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("keys list and revoke say there is no database where DATA_DIR points, and create none", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "voice-otp-cli-"));
+    const dir = join(parent, "data");
+    try {
+      for (const args of [["keys", "list"], ["keys", "revoke", "ops"]]) {
+        const res = await run(args, { DATA_DIR: dir });
+        expect(res.code, args.join(" ")).toBe(1);
+        expect(res.stderr).toBe(
+          `voice-otp: no database in ${dir} (DATA_DIR): set DATA_DIR to the service's data directory, or DATABASE_URL to its PostgreSQL\n`,
+        );
+        expect(existsSync(dir), "the data directory was created").toBe(false);
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   }, 60_000);
 

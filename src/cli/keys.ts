@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { loadConfig } from "../config/index.js";
 import { openDatabase } from "../db/open.js";
+import { pgliteDatabaseExists } from "../db/pglite-dir.js";
 import { createKey, listKeys, revokeKey } from "../keys/api-keys.js";
 import { UsageError } from "./usage.js";
 
@@ -29,6 +31,12 @@ export async function keysCommand(args: string[]): Promise<void> {
   if (command === "revoke" && !rest[0]) throw new UsageError("keys revoke needs the NAME of a key");
 
   const config = loadConfig(process.env);
+  // Reading keys from a database that is not there would create an empty one and
+  // answer "no keys", hiding a DATA_DIR that points at the wrong place.
+  if (command !== "create" && !config.databaseUrl && !pgliteDatabaseExists(config.dataDir)) {
+    const where = config.dataDir === "memory://" ? config.dataDir : resolve(config.dataDir);
+    throw new Error(`no database in ${where} (DATA_DIR): set DATA_DIR to the service's data directory, or DATABASE_URL to its PostgreSQL`);
+  }
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     if (command === "create") {

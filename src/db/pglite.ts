@@ -5,6 +5,7 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import type { SQL } from "drizzle-orm";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
+import { pgliteDir } from "./pglite-dir.js";
 import { withTimeout, type Database, type OpenOptions, type Rows } from "./database.js";
 
 /**
@@ -21,7 +22,7 @@ export async function openPglite(opts: OpenOptions): Promise<Database> {
       await mkdir(opts.dataDir, { recursive: true });
       // PGlite does not lock its directory and two openers corrupt it.
       release = await acquireDirLock(opts.dataDir);
-      pg = new PGlite(`${opts.dataDir.replace(/\/+$/, "")}/pg`);
+      pg = new PGlite(pgliteDir(opts.dataDir));
     }
   }
   const db = drizzle(pg);
