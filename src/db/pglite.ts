@@ -6,6 +6,7 @@ import type { SQL } from "drizzle-orm";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
 import { pgliteDir } from "./pglite-dir.js";
+import { PGLITE_START_PARAMS } from "./pglite-memory.js";
 import { withTimeout, type Database, type OpenOptions, type Rows } from "./database.js";
 
 /**
@@ -17,12 +18,12 @@ export async function openPglite(opts: OpenOptions): Promise<Database> {
   let pg = opts.pglite;
   if (!pg) {
     if (opts.dataDir === "memory://") {
-      pg = new PGlite();
+      pg = new PGlite({ startParams: PGLITE_START_PARAMS });
     } else {
       await mkdir(opts.dataDir, { recursive: true });
       // PGlite does not lock its directory and two openers corrupt it.
       release = await acquireDirLock(opts.dataDir);
-      pg = new PGlite(pgliteDir(opts.dataDir));
+      pg = new PGlite(pgliteDir(opts.dataDir), { startParams: PGLITE_START_PARAMS });
     }
   }
   const db = drizzle(pg);
