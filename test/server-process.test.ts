@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -25,7 +25,7 @@ describe("the service process", () => {
   });
 
   it(
-    "runs on embedded defaults, completes the README's three-command trip, and stops cleanly on SIGTERM",
+    "runs on embedded defaults within 400 MB, completes the README's three-command trip, and stops cleanly on SIGTERM",
     { timeout: 90_000 },
     async () => {
       const dataDir = join(await mkdtemp(join(tmpdir(), "voice-otp-")), "data");
@@ -34,6 +34,8 @@ describe("the service process", () => {
       const listening = JSON.parse(await p.waitFor(/voice-otp listening/, 60_000));
       const base = `http://127.0.0.1:${listening.port}`;
       expect(p.stdout()).toMatch(/NO API KEYS/);
+      // src/db/pglite-memory.ts: a small page cache, and the memory of creating the database left to a child process.
+      if (process.platform === "linux") expect(await residentMB(p.child.pid!), "MB resident once listening").toBeLessThan(400);
 
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const created = await fetch(`${base}/request-auth`, {
@@ -63,3 +65,8 @@ describe("the service process", () => {
     },
   );
 });
+
+async function residentMB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
+}

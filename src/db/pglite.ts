@@ -5,8 +5,8 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import type { SQL } from "drizzle-orm";
 import { acquireDirLock } from "./dir-lock.js";
 import { migrationsFolder } from "./migrations-folder.js";
-import { pgliteDir } from "./pglite-dir.js";
-import { PGLITE_START_PARAMS } from "./pglite-memory.js";
+import { pgliteDatabaseExists, pgliteDir } from "./pglite-dir.js";
+import { createPgliteDatabase, PGLITE_START_PARAMS } from "./pglite-memory.js";
 import { withTimeout, type Database, type OpenOptions, type Rows } from "./database.js";
 
 /**
@@ -23,6 +23,12 @@ export async function openPglite(opts: OpenOptions): Promise<Database> {
       await mkdir(opts.dataDir, { recursive: true });
       // PGlite does not lock its directory and two openers corrupt it.
       release = await acquireDirLock(opts.dataDir);
+      try {
+        if (!pgliteDatabaseExists(opts.dataDir)) await createPgliteDatabase(pgliteDir(opts.dataDir));
+      } catch (err) {
+        await release();
+        throw err;
+      }
       pg = new PGlite(pgliteDir(opts.dataDir), { startParams: PGLITE_START_PARAMS });
     }
   }
