@@ -2,12 +2,16 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runScript } from "./helpers/process.js";
+import { runScript, type Proc } from "./helpers/process.js";
 
 /** The service as `npm start` runs it: a real process, its real defaults, its real console. */
 describe("the service process", () => {
   const dirs: string[] = [];
+  const services: Proc[] = [];
   afterAll(async () => {
+    // A failed expectation leaves the service running: it must not outlive the suite.
+    for (const p of services) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await Promise.all(services.map((p) => p.exited));
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
@@ -28,9 +32,11 @@ describe("the service process", () => {
     "runs on embedded defaults within 400 MB, completes the README's three-command trip, and stops cleanly on SIGTERM",
     { timeout: 90_000 },
     async () => {
-      const dataDir = join(await mkdtemp(join(tmpdir(), "voice-otp-")), "data");
-      dirs.push(dataDir);
+      const parent = await mkdtemp(join(tmpdir(), "voice-otp-"));
+      dirs.push(parent);
+      const dataDir = join(parent, "data");
       const p = runScript("src/server.ts", { PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" });
+      services.push(p);
       const listening = JSON.parse(await p.waitFor(/voice-otp listening/, 60_000));
       const base = `http://127.0.0.1:${listening.port}`;
       expect(p.stdout()).toMatch(/NO API KEYS/);
