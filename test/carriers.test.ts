@@ -3,6 +3,7 @@ import { CarrierError, type Carrier, type PlaceCallRequest, type WebhookRequest 
 import type { Flavor, Outcome, Simulator } from "../src/simulator/index.js";
 import { generateKeyPairSync } from "node:crypto";
 import { CARRIERS } from "../src/carriers/registry.js";
+import { CARRIER_ENV } from "./helpers/carrier-env.js";
 import { apiErrors, refusalsOf } from "./helpers/api-errors.js";
 import {
   FROM,
@@ -325,26 +326,13 @@ describe("the carrier registry", () => {
   });
 });
 
-/** Credentials that select each carrier in the configuration (API_KEYS too: a real carrier needs them). */
-const CONFIG_ENV: Record<Flavor, Record<string, string>> = {
-  twilio: { API_KEYS: "k".repeat(32), TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "token", TWILIO_NUMBER: "+15005550006" },
-  signalwire: { API_KEYS: "k".repeat(32), SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "example.signalwire.com", SIGNALWIRE_NUMBER: "+1" },
-  telnyx: {
-    API_KEYS: "k".repeat(32),
-    TELNYX_API_KEY: "KEY0123",
-    TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString("base64"),
-    TELNYX_APPLICATION_ID: "1293384261075731499",
-    TELNYX_NUMBER: "+13125550100",
-  },
-};
-
 describe.each(["twilio", "signalwire", "telnyx"] as const)("voice XML as the configuration asks for it, on %s", (flavor) => {
   /** The first voice document of a call, from LANGUAGE and VOICE as the service reads them, for a request asking `requested`. */
   async function openingXml(vars: Record<string, string>, requested?: string): Promise<string> {
     const { loadConfig } = await import("../src/config/index.js");
     const { openingScript } = await import("../src/voice/script.js");
     const { resolveLanguage } = await import("../src/voice/phrases.js");
-    const config = loadConfig({ ...CONFIG_ENV[flavor], ...vars });
+    const config = loadConfig({ ...CARRIER_ENV[flavor], ...vars });
     const settings = { orgName: config.voice.orgName, language: config.voice.language, voice: config.voice.voice };
     const call = { language: resolveLanguage(requested ?? config.voice.language)!, code: "4242", gateDigit: null };
     const carrier = carrierFor(newAccount(flavor), "http://127.0.0.1:9");

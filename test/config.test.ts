@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { CARRIERS } from "../src/carriers/registry.js";
+import { CARRIER_ENV } from "./helpers/carrier-env.js";
 import { ConfigError, loadConfig } from "../src/config/index.js";
 import { baseLanguage, PHRASES } from "../src/voice/phrases.js";
 import { carrierName, parseVoice, tableName, voicesOfTag } from "../src/voice/voice-names.js";
@@ -92,19 +93,6 @@ describe("configuration", () => {
     expect(loadConfig({ API_KEYS: ` ${"a".repeat(16)} , ${"b".repeat(20)} ` }).apiKeys).toEqual(["a".repeat(16), "b".repeat(20)]);
   });
 });
-
-/** Credentials that select each carrier (API_KEYS too: a real carrier needs them). */
-const CARRIER_ENV = {
-  twilio: { API_KEYS: "k".repeat(32), TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "token", TWILIO_NUMBER: "+15005550006" },
-  signalwire: { API_KEYS: "k".repeat(32), SIGNALWIRE_PROJECT: "p", SIGNALWIRE_TOKEN: "t", SIGNALWIRE_SPACE: "example.signalwire.com", SIGNALWIRE_NUMBER: "+1" },
-  telnyx: {
-    API_KEYS: "k".repeat(32),
-    TELNYX_API_KEY: "KEY0123",
-    TELNYX_PUBLIC_KEY: Buffer.alloc(32, 7).toString("base64"),
-    TELNYX_APPLICATION_ID: "1293384261075731499",
-    TELNYX_NUMBER: "+13125550100",
-  },
-};
 
 /** A string union of twilio's TwiML types (VoiceResponse.d.ts): Twilio's own list of what <Say> takes. */
 async function twimlUnion(name: "SayVoice" | "SayLanguage"): Promise<Set<string>> {
