@@ -253,7 +253,8 @@ describe("the Docker image, replayed without Docker", () => {
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
     if (Object.keys(timings).length) console.log(`docker-runtime timings (ms): ${JSON.stringify(timings)}`);
-  });
+    // Two installed dependency trees: on a busy machine removing them can take most of a minute.
+  }, 240_000);
 
   it("has a build stage, a production-dependencies stage and a Node 20 runtime that runs as a non-root user", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);

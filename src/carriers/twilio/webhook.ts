@@ -44,8 +44,10 @@ export function fieldReader(req: WebhookRequest): (name: string) => string | und
 export function parseTwimlWebhook(req: WebhookRequest): CallEvent {
   const field = fieldReader(req);
   const event: CallEvent = {};
+  // A call id is printable ASCII (Twilio's CA…, SignalWire's UUID, Telnyx's v3:…); anything
+  // else no carrier sent, and is read as no call id rather than stored.
   const callId = field("CallSid");
-  if (callId) event.callId = callId;
+  if (callId && /^[\x21-\x7e]{1,128}$/.test(callId)) event.callId = callId;
   const status = field("CallStatus");
   if (status && callStatusOf(status)) event.status = callStatusOf(status);
   // Kept as the carrier wrote it (the API shows it), when it looks like one of its words.
