@@ -3,8 +3,9 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client
 /**
  * Prometheus metrics. One registry per service instance (not prom-client's global
  * one), so several services in one process — the tests — keep their counts apart.
- * Labels are bounded sets (carrier, status, reason, limit, route template): never a
- * number, an id or a code.
+ * Labels are bounded sets (carrier, status, reason, limit, route template, and the
+ * service: one value per service, its id; empty where no key was recognised): never a
+ * number, a challenge id or a code.
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -14,12 +15,12 @@ export function createMetrics() {
 
   return {
     registry,
-    callsRequested: counter("calls_requested_total", "Calls the service asked a carrier to place", ["carrier"]),
-    callsPlaced: counter("calls_placed_total", "Calls the carrier accepted", ["carrier"]),
-    callsFailed: counter("calls_failed_total", "Calls the carrier refused or did not answer for", ["carrier", "failure"]),
-    callOutcomes: counter("call_status_events_total", "Call progress events recorded from status callbacks", ["status"]),
-    validations: counter("validations_total", "Code validations by result", ["result"]),
-    limitRefusals: counter("limit_refusals_total", "Requests refused by an abuse limit", ["limit"]),
+    callsRequested: counter("calls_requested_total", "Calls the service asked a carrier to place", ["service", "carrier"]),
+    callsPlaced: counter("calls_placed_total", "Calls the carrier accepted", ["service", "carrier"]),
+    callsFailed: counter("calls_failed_total", "Calls the carrier refused or did not answer for", ["service", "carrier", "failure"]),
+    callOutcomes: counter("call_status_events_total", "Call progress events recorded from status callbacks", ["service", "status"]),
+    validations: counter("validations_total", "Code validations by result", ["service", "result"]),
+    limitRefusals: counter("limit_refusals_total", "Requests refused by an abuse limit", ["service", "limit"]),
     webhookRefusals: counter("webhook_refusals_total", "Carrier webhooks refused for a bad or missing signature", ["webhook"]),
     httpDuration: new Histogram<"method" | "route" | "status">({
       name: "voice_otp_http_request_duration_seconds",

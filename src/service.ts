@@ -18,6 +18,8 @@ import { createLogger, type Logger } from "./logger.js";
 import { systemClock, type Clock } from "./otp/clock.js";
 import { deriveCodeKeys } from "./otp/codes.js";
 import { loadOrCreateSecretKey } from "./secret-key.js";
+import { openServiceDirectory } from "./services/directory.js";
+import { defaultService } from "./services/settings.js";
 import type { Simulator } from "./simulator/index.js";
 
 export interface StartOptions {
@@ -94,6 +96,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     );
 
     let port = config.port;
+    const services = await openServiceDirectory({ database, defaults: defaultService(config), carrier: config.carrier.name, logger });
     const deps: AppDeps = {
       config,
       database,
@@ -102,7 +105,8 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       logger,
       publicBaseUrl: () => tunnel?.url ?? config.publicBaseUrl ?? `http://localhost:${port}`,
       lifecycle: newLifecycle(),
-      otp: { database, keys: deriveCodeKeys(secret), clock, otp: config.otp, limits: config.limits },
+      otp: { database, keys: deriveCodeKeys(secret), clock, limits: config.limits },
+      services,
       metrics: createMetrics(),
     };
     const app = createApp(deps);

@@ -2,13 +2,16 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../src/db/open.js";
-import type { ChallengeDeps } from "../src/otp/deps.js";
+import type { ChallengeDeps, ServiceRules } from "../src/otp/deps.js";
+import { defaultService } from "../src/services/settings.js";
 import { issueChallenge } from "../src/otp/issue.js";
 import { checkCode } from "../src/otp/check-code.js";
 import { manualClock } from "./helpers/clock.js";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
 import { loadConfig } from "../src/config/index.js";
 import { createPostgresDatabase, databaseKinds, freshPglite, type DbKind } from "./helpers/databases.js";
+
+type Instance = ChallengeDeps & { service: ServiceRules };
 
 /**
  * Service instances on one fresh database, each with its own pool and clock, the clocks 0.5 s apart: `count` on PostgreSQL, one on PGlite (which one
@@ -30,7 +33,7 @@ async function openInstances(kind: DbKind, cleanups: Array<() => Promise<void>>,
   const instances = opened.map((database, i) => {
     cleanups.push(() => database.close());
     const clock = manualClock(new Date(start + i * 500));
-    return { database, keys: deriveCodeKeys(config.secretKey!), clock, otp: config.otp, limits: config.limits } satisfies ChallengeDeps;
+    return { database, keys: deriveCodeKeys(config.secretKey!), clock, limits: config.limits, service: defaultService(config) } satisfies ChallengeDeps & { service: ServiceRules };
   });
   return { instances, url };
 }
@@ -46,10 +49,10 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
     cleanups.length = 0;
   });
 
-  const open = async (): Promise<ChallengeDeps> => (await openInstances(kind, cleanups, { OTP_MAX_ATTEMPTS: "3" }, 1)).instances[0]!;
+  const open = async (): Promise<Instance> => (await openInstances(kind, cleanups, { OTP_MAX_ATTEMPTS: "3" }, 1)).instances[0]!;
 
-  async function issue(deps: ChallengeDeps, number: string) {
-    const issued = await issueChallenge(deps, { number, language: "en", gate: false, carrier: "simulator" });
+  async function issue(deps: Instance, number: string) {
+    const issued = await issueChallenge(deps, { service: deps.service, number, language: "en", gate: false, carrier: "simulator" });
     if (issued.kind !== "issued") throw new Error(`not issued: ${issued.kind}`);
     const [row] = await deps.database.rows<{ code_sealed: string }>(sql`select code_sealed from challenges where id = ${issued.id}`);
     return { id: issued.id, code: unsealCode(deps.keys, issued.id, row!.code_sealed)! };
@@ -61,12 +64,12 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
     const numbers = ["+14155550101", "+14155550102", "+14155550103", "+14155550104"];
     const issued = await Promise.all(numbers.map((n) => issue(deps, n)));
     const results = await Promise.all([
-      checkCode(deps, { number: numbers[0]! }, issued[0]!.code),
-      checkCode(deps, { number: numbers[1]! }, wrong(issued[1]!.code)),
-      checkCode(deps, { id: issued[2]!.id }, issued[2]!.code),
-      checkCode(deps, { id: issued[3]!.id }, wrong(issued[3]!.code)),
-      checkCode(deps, { number: "+14155550199" }, "123456"),
-      checkCode(deps, { id: "ch_nothing_by_this_id_000" }, "123456"),
+      checkCode(deps, deps.service, { number: numbers[0]! }, issued[0]!.code),
+      checkCode(deps, deps.service, { number: numbers[1]! }, wrong(issued[1]!.code)),
+      checkCode(deps, deps.service, { id: issued[2]!.id }, issued[2]!.code),
+      checkCode(deps, deps.service, { id: issued[3]!.id }, wrong(issued[3]!.code)),
+      checkCode(deps, deps.service, { number: "+14155550199" }, "123456"),
+      checkCode(deps, deps.service, { id: "ch_nothing_by_this_id_000" }, "123456"),
     ]);
     expect(results).toEqual([
       { kind: "approved", id: issued[0]!.id },
@@ -90,7 +93,7 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550111");
     const target = (i: number) => (i % 2 ? { id } : { number: "+14155550111" });
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => checkCode(deps, target(i), wrong(code))));
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => checkCode(deps, deps.service, target(i), wrong(code))));
     // Three attempts: three guesses are counted, one each, and the rest find the challenge spent.
     const incorrect = results.filter((r) => r.kind === "denied" && r.reason === "incorrect");
     expect(incorrect.map((r) => (r as { attemptsRemaining: number }).attemptsRemaining).sort()).toEqual([0, 1, 2]);
@@ -102,7 +105,7 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
   it("approves a right code once when it is sent many times at once", async () => {
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550121");
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => checkCode(deps, i % 2 ? { id } : { number: "+14155550121" }, code)));
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => checkCode(deps, deps.service, i % 2 ? { id } : { number: "+14155550121" }, code)));
     expect(results.filter((r) => r.kind === "approved")).toEqual([{ kind: "approved", id }]);
     expect(results.filter((r) => r.kind !== "approved").map((r) => (r as { reason: string }).reason)).toEqual(Array(5).fill("no_pending_challenge"));
   });
@@ -112,7 +115,7 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
     const { id, code } = await issue(deps, "+14155550131");
     const results = await Promise.all(
       Array.from({ length: 600 }, (_, i) =>
-        i === 599 ? checkCode(deps, { number: "+14155550131" }, code) : checkCode(deps, { number: `+1202555${String(i).padStart(4, "0")}` }, "123456"),
+        i === 599 ? checkCode(deps, deps.service, { number: "+14155550131" }, code) : checkCode(deps, deps.service, { number: `+1202555${String(i).padStart(4, "0")}` }, "123456"),
       ),
     );
     expect(results[599]).toEqual({ kind: "approved", id });
@@ -159,7 +162,7 @@ describe.each(await databaseKinds())("challenges issued at once on %s", (kind: D
     const wave = async (requests: string[], clientIp?: string) => {
       const shuffled = requests.map((n) => ({ n, r: Math.random() })).sort((a, b) => a.r - b.r).map((x) => x.n);
       const results = await Promise.all(
-        shuffled.map(async (number, i) => ({ number, result: await issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator", clientIp }) })),
+        shuffled.map(async (number, i) => ({ number, result: await issueChallenge(all[i % all.length]!, { service: all[i % all.length]!.service, number, language: "en", gate: false, carrier: "simulator", clientIp }) })),
       );
       const tally = (numbers: string[]) => {
         const out: Record<string, number> = {};
@@ -193,7 +196,7 @@ describe.each(await databaseKinds())("challenges issued at once on %s", (kind: D
 
   it("never admits more than the day's spend cap to requests at once, without deadlocks, and leaves none of it unused", async () => {
     const all = await instances({ RESEND_COOLDOWN_SECONDS: "0", CALLS_PER_DAY: "50" });
-    const issue = (number: string, i: number) => issueChallenge(all[i % all.length]!, { number, language: "en", gate: false, carrier: "simulator" });
+    const issue = (number: string, i: number) => issueChallenge(all[i % all.length]!, { service: all[i % all.length]!.service, number, language: "en", gate: false, carrier: "simulator" });
     const burst = await Promise.all(Array.from({ length: 300 }, (_, i) => issue(`+1718${String(200 + i)}0100`, i)));
     const issued = burst.filter((r) => r.kind === "issued").length;
     expect(issued).toBeLessThanOrEqual(50);

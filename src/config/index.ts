@@ -36,6 +36,8 @@ export interface Config {
   /** SIMULATOR_OUTCOMES: what the in-process simulator's phone at each number does. */
   simulatorOutcomes: Env["SIMULATOR_OUTCOMES"];
   apiKeys: string[];
+  /** Keys for the admin API (/services). */
+  adminApiKeys: string[];
   /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
   secretKey?: string;
   otp: { length: number; ttlSeconds: number; maxAttempts: number };
@@ -48,6 +50,8 @@ export interface Config {
   voice: {
     orgName: string;
     language: string;
+    /** The languages a call may be spoken in when chosen from the number's country (LANGUAGES, else LANGUAGE alone). */
+    languages: string[];
     voice?: string;
     gate: boolean;
     machineDetection: boolean;
@@ -81,12 +85,17 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
 
   const carrier = chooseCarrier(e);
   if (production) checkProductionPolicy(e, carrier.name);
-  if (e.API_KEYS.some((k) => k.length < 16)) {
-    throw new ConfigError("API_KEYS: every key must be at least 16 characters (try: openssl rand -hex 32)");
+  for (const variable of ["API_KEYS", "ADMIN_API_KEYS"] as const) {
+    if (e[variable].some((k) => k.length < 16)) {
+      throw new ConfigError(`${variable}: every key must be at least 16 characters (try: openssl rand -hex 32)`);
+    }
+    // What an Authorization: Bearer header can carry (RFC 6750's token68).
+    if (e[variable].some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
+      throw new ConfigError(`${variable}: use letters, digits and ._~+/- only (try: openssl rand -hex 32)`);
+    }
   }
-  // What an Authorization: Bearer header can carry (RFC 6750's token68).
-  if (e.API_KEYS.some((k) => !/^[A-Za-z0-9._~+/-]+=*$/.test(k))) {
-    throw new ConfigError("API_KEYS: use letters, digits and ._~+/- only (try: openssl rand -hex 32)");
+  if (e.ADMIN_API_KEYS.some((k) => e.API_KEYS.includes(k))) {
+    throw new ConfigError("ADMIN_API_KEYS: a key cannot be in API_KEYS as well; give the admin API keys of its own");
   }
   if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
     throw new ConfigError(
@@ -116,6 +125,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     carrier: { ...carrier, timeoutMs: e.CARRIER_TIMEOUT_MS },
     simulatorOutcomes: e.SIMULATOR_OUTCOMES,
     apiKeys: e.API_KEYS,
+    adminApiKeys: e.ADMIN_API_KEYS,
     secretKey: e.SECRET_KEY,
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
     defaultCountry: e.DEFAULT_COUNTRY,
@@ -139,6 +149,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     voice: {
       orgName: e.ORG_NAME,
       language: e.LANGUAGE,
+      languages: e.LANGUAGES.length ? e.LANGUAGES : [e.LANGUAGE],
       voice,
       gate: e.VOICE_GATE,
       machineDetection: e.ANSWERING_MACHINE_DETECTION,

@@ -76,6 +76,8 @@ export const envSchema = z.object({
   ...carrierVariables,
 
   API_KEYS: csv,
+  // Keys for the admin API (/services), which manages services and places no call.
+  ADMIN_API_KEYS: csv,
   ALLOW_OPEN_API: bool.default(false),
   SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
 
@@ -86,6 +88,9 @@ export const envSchema = z.object({
 
   ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
   LANGUAGE: languageTag.default("en"),
+  // The languages a call may be spoken in when the request names none and the number's
+  // country speaks one of them; empty: LANGUAGE only.
+  LANGUAGES: csv.pipe(z.array(languageTag)),
   // Checked against LANGUAGE and the carrier by config/voice.ts, once the carrier is known.
   VOICE: optional(z.string().min(1)),
   VOICE_GATE: bool.default(false),

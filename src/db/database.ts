@@ -25,6 +25,12 @@ export interface Database {
    * DatabaseBusyError, answered 503 with Retry-After: contention is never a verdict.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Calls onNotify with the payload of each NOTIFY on channel, from any connection to
+   * this database. onListen runs each time listening (re)starts: notifications sent while
+   * it was down are lost, so whatever they would have invalidated must be dropped then.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<void>;
   /** Resolves when the database answers within timeoutMs, rejects otherwise. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;

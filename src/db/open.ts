@@ -38,6 +38,7 @@ function guarded(driver: Database): Database {
         }
       }
     },
+    listen: async (channel, onNotify, onListen) => (check(), driver.listen(channel, onNotify, onListen)),
     ping: async (ms) => (check(), driver.ping(ms)),
     close: async () => {
       if (closed) return;

@@ -51,6 +51,11 @@ export async function openPglite(opts: OpenOptions): Promise<Database> {
         const rows = rowsOf(tx);
         return fn(Object.assign(rows, { commitWith: rows }));
       }),
+    // One process opens the directory, so every notification comes from this instance.
+    listen: async (channel, onNotify, onListen) => {
+      await instance.listen(channel, onNotify);
+      onListen();
+    },
     ping: (timeoutMs) => withTimeout(instance.query("select 1").then(() => undefined), timeoutMs, "database did not answer"),
     close: async () => {
       if (!opts.pglite) await instance.close();

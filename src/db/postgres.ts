@@ -64,6 +64,10 @@ export async function openPostgres(url: string, opts: OpenOptions): Promise<Data
         throw err;
       }
     },
+    // postgres.js keeps one connection of its own for LISTEN, and listens again after it reconnects.
+    listen: async (channel, onNotify, onListen) => {
+      await client.listen(channel, onNotify, onListen);
+    },
     ping: (timeoutMs) => withTimeout(client`select 1`.then(() => undefined), timeoutMs, "database did not answer"),
     close: () => client.end({ timeout: 5 }),
   };

@@ -1,11 +1,16 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, smallint, text, timestamp, uniqueIndex, bigserial, primaryKey } from "drizzle-orm/pg-core";
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+/** The service the environment defines: every key and challenge from before services existed is in it. */
+export const DEFAULT_SERVICE_ID = "default";
 
 export const challenges = pgTable(
   "challenges",
   {
     // Opaque random id: it travels in the call's webhook URL instead of the code.
     id: text("id").primaryKey(),
+    // The service of the key that asked for it: only that service's keys see it.
+    serviceId: text("service_id").notNull().default(DEFAULT_SERVICE_ID),
     number: text("number").notNull(), // E.164
     // The number less its last four digits: calls pumped through one range share it.
     numberPrefix: text("number_prefix").notNull().default(""),
@@ -35,9 +40,9 @@ export const challenges = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
-    // At most one pending challenge per number, enforced by the database itself so
-    // that concurrent requests on several instances cannot leave two behind.
-    uniqueIndex("challenges_one_pending_per_number").on(t.number).where(sql`${t.status} = 'pending'`),
+    // At most one pending challenge per number in each service, enforced by the database
+    // itself so that concurrent requests on several instances cannot leave two behind.
+    uniqueIndex("challenges_one_pending_per_number").on(t.serviceId, t.number).where(sql`${t.status} = 'pending'`),
     index("challenges_number_created").on(t.number, t.createdAt),
     index("challenges_prefix_created").on(t.numberPrefix, t.createdAt),
     index("challenges_ip_created").on(t.clientIp, t.createdAt).where(sql`${t.clientIp} is not null`),
@@ -54,6 +59,10 @@ export const apiKeys = pgTable("api_keys", {
   keyHash: text("key_hash").notNull().unique(),
   // Requests per minute for this key; null means REQUESTS_PER_KEY_PER_MINUTE.
   ratePerMinute: integer("rate_per_minute"),
+  // The service whose challenges the key creates and sees.
+  serviceId: text("service_id").notNull().default(DEFAULT_SERVICE_ID),
+  // An admin key manages services (/services) and nothing else.
+  admin: boolean("admin").notNull().default(false),
   createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
 });
@@ -106,10 +115,35 @@ export const idempotencyKeys = pgTable(
 );
 
 /**
- * Calls placed per hour by the whole deployment: the daily spend cap (CALLS_PER_DAY)
- * adds up the last 24 rows instead of counting a day of challenges.
+ * Calls placed per hour, by the whole deployment (scope "*") and by each service but the
+ * default one (scope: its id): the daily spend caps add up the last 24 rows of their scope
+ * instead of counting a day of challenges.
  */
-export const callCounts = pgTable("call_counts", {
-  hour: timestamp("hour", { withTimezone: true, mode: "date" }).primaryKey(),
-  calls: integer("calls").notNull(),
-});
+export const callCounts = pgTable(
+  "call_counts",
+  {
+    scope: text("scope").notNull().default("*"),
+    hour: timestamp("hour", { withTimezone: true, mode: "date" }).notNull(),
+    calls: integer("calls").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.hour] })],
+);
+
+/**
+ * Verification services besides the default one (which the environment defines): each
+ * keeps only the settings it sets, and takes the rest from the environment.
+ */
+export const services = pgTable(
+  "services",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    // Field → value as the admin API takes it (snake_case, JSON), validated when saved.
+    settings: jsonb("settings").notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+    // A deleted service is kept while its challenges may still ring (its calls read its words).
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("services_name_live").on(t.name).where(sql`${t.deletedAt} is null`)],
+);

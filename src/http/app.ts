@@ -4,7 +4,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { lazyChild } from "../logger.js";
-import { apiKeyAuth, requestRate } from "./auth.js";
+import { apiKeyAuth, keyService, requestRate } from "./auth.js";
 import { bodyLimit } from "./body-limit.js";
 import { drain } from "./drain.js";
 import type { AppDeps, AppEnv } from "./env.js";
@@ -22,7 +22,10 @@ import { webhookRoutes } from "./routes/webhooks.js";
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** The routes an API key opens (all of them open to anyone when API_KEYS is empty). */
-export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges/*"] as const;
+export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges", "/challenges/*", "/stats"] as const;
+
+/** The admin API: services, managed with an admin key only, never open. */
+export const ADMIN_ROUTES = ["/services", "/services/*"] as const;
 
 /**
  * The HTTP application. No I/O happens here: every part comes in through deps. Each
@@ -64,9 +67,11 @@ export function createApp(deps: AppDeps) {
   app.use(drain(deps.lifecycle));
   app.use(bodyLimit(BODY_LIMIT_BYTES));
 
-  const auth = apiKeyAuth(deps);
+  const auth = apiKeyAuth(deps, "service");
   const rate = requestRate(deps);
-  for (const path of KEYED_ROUTES) app.use(path, auth, rate);
+  const service = keyService(deps);
+  for (const path of KEYED_ROUTES) app.use(path, auth, rate, service);
+  for (const path of ADMIN_ROUTES) app.use(path, apiKeyAuth(deps, "admin"), rate);
   app.use("/request-auth", idempotency(deps));
 
   app.route("/", healthRoutes(deps));

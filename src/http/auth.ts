@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { findKey } from "../keys/api-keys.js";
+import { DEFAULT_SERVICE_ID } from "../db/schema.js";
+import { findKey, type FoundKey } from "../keys/api-keys.js";
 import { authFailures } from "../limits/auth-failures.js";
 import { countRequest } from "../limits/request-rate.js";
 import { AUTH_FAILURES, REQUESTS_PER_KEY } from "../limits/rules.js";
@@ -29,36 +30,56 @@ export const refusal = (message: string) => () => Response.json(errorBody("unaut
  * API still refuses browsers on pages of other origins: a form any site can post
  * would otherwise place calls in the developer's name.
  */
-export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
-  const known = deps.config.apiKeys.map((k) => ({ digest: digest(k), name: `env:${digest(k).toString("hex").slice(0, 8)}` }));
+export function apiKeyAuth(deps: AppDeps, role: "service" | "admin"): MiddlewareHandler<AppEnv> {
+  const fromEnv = (keys: readonly string[], admin: boolean) =>
+    keys.map((k) => ({ digest: digest(k), name: `${admin ? "env-admin" : "env"}:${digest(k).toString("hex").slice(0, 8)}`, admin }));
+  const known = [...fromEnv(deps.config.apiKeys, false), ...fromEnv(deps.config.adminApiKeys, true)];
   const perMinute = (own: number | null) => own ?? deps.config.limits.requestsPerKeyPerMinute;
   const failures = authFailures(deps.config.limits.authFailuresPerIpPerMinute);
   const check = bearerAuth({
     realm: "voice-otp",
     verifyToken: async (token: string, c: Context<AppEnv>) => {
       const given = digest(token);
-      let found: { name: string; ratePerMinute: number | null } | null = null;
-      for (const k of known) if (timingSafeEqual(given, k.digest)) found ??= { name: k.name, ratePerMinute: null };
+      let found: FoundKey | null = null;
+      for (const k of known) {
+        if (timingSafeEqual(given, k.digest)) found ??= { name: k.name, ratePerMinute: null, serviceId: DEFAULT_SERVICE_ID, admin: k.admin };
+      }
       if (!found) {
         const now = deps.clock.now();
         const address = clientAddress(c, deps.config.trustProxy);
         const wait = failures.refusal(address, now);
         if (wait !== null) {
-          deps.metrics.limitRefusals.inc({ limit: AUTH_FAILURES.name });
+          deps.metrics.limitRefusals.inc({ limit: AUTH_FAILURES.name, service: "" });
           throw new AppError("rate_limited", AUTH_FAILURES.message(deps.config.limits), { limit: AUTH_FAILURES.name, retry_after_seconds: wait }, { "Retry-After": String(wait) });
         }
         found = await findKey(deps.database, token, now);
         if (!found) failures.fail(address, now);
       }
-      if (found) c.set("apiKey", { name: found.name, perMinute: perMinute(found.ratePerMinute) });
-      return found !== null;
+      if (!found) return false;
+      if (found.admin !== (role === "admin")) {
+        throw new AppError(
+          "forbidden",
+          role === "admin"
+            ? "this route takes an admin key (ADMIN_API_KEYS or `voice-otp keys create NAME --admin`); a service's key cannot manage services"
+            : "an admin key manages services only; verification requests take a service's key (API_KEYS or `voice-otp keys create NAME`)",
+        );
+      }
+      c.set("apiKey", { name: found.name, perMinute: perMinute(found.ratePerMinute), serviceId: found.serviceId });
+      return true;
     },
-    noAuthenticationHeader: { message: refusal("send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`") },
+    noAuthenticationHeader: {
+      message: refusal(
+        role === "admin"
+          ? "send Authorization: Bearer <key> with a key from ADMIN_API_KEYS or `voice-otp keys create NAME --admin`"
+          : "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`",
+      ),
+    },
     // A malformed header is a credential we cannot accept: 401, like a wrong key (RFC 6750 would allow 400).
     invalidAuthenticationHeader: { message: refusal("send Authorization: Bearer <key>, the key alone after one space"), wwwAuthenticateHeader: 'Bearer realm="voice-otp"' },
     invalidToken: { message: refusal("API key not recognised (or revoked)") },
   });
-  if (known.length > 0) return check;
+  // The admin API is never open: it has no development use that the CLI does not serve.
+  if (role === "admin" || deps.config.apiKeys.length > 0) return check;
   return async (c, next) => {
     if (c.req.header("authorization") !== undefined) return check(c, next);
     if (fromAnotherOrigin(c, deps.publicBaseUrl())) {
@@ -67,7 +88,20 @@ export function apiKeyAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
         "this service has no API keys, so it refuses requests from web pages of other origins; call it from your backend, or set API_KEYS",
       );
     }
-    c.set("apiKey", { name: "open", perMinute: perMinute(null) });
+    c.set("apiKey", { name: "open", perMinute: perMinute(null), serviceId: DEFAULT_SERVICE_ID });
+    return next();
+  };
+}
+
+/**
+ * The settings of the service the request's key belongs to. A deleted service's keys are
+ * revoked with it; one created while it was being deleted is refused here.
+ */
+export function keyService(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const service = await deps.services.find(c.get("apiKey").serviceId);
+    if (!service || service.deleted) throw new AppError("unauthorized", "this key's service was deleted; use a key of a live service");
+    c.set("service", service);
     return next();
   };
 }
@@ -108,7 +142,7 @@ export function requestRate(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const key = c.get("apiKey");
     const wait = await countRequest(deps.database, `key:${key.name}`, key.perMinute, deps.clock.now());
     if (wait !== null) {
-      deps.metrics.limitRefusals.inc({ limit: REQUESTS_PER_KEY.name });
+      deps.metrics.limitRefusals.inc({ limit: REQUESTS_PER_KEY.name, service: key.serviceId });
       throw new AppError(
         "rate_limited",
         REQUESTS_PER_KEY.message({ ...deps.config.limits, requestsPerKeyPerMinute: key.perMinute }),

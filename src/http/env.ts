@@ -7,6 +7,8 @@ import type { RequestLog } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { ChallengeDeps } from "../otp/deps.js";
 import type { Clock } from "../otp/clock.js";
+import type { ServiceDirectory } from "../services/directory.js";
+import type { ServiceSettings } from "../services/settings.js";
 import type { Lifecycle } from "./drain.js";
 
 /**
@@ -25,6 +27,8 @@ export interface AppDeps {
   /** Draining once shutdown begins: /readyz turns load balancers away, new work is refused, webhooks still served. */
   lifecycle: Lifecycle;
   otp: ChallengeDeps;
+  /** Each service's settings, kept current across instances. */
+  services: ServiceDirectory;
   metrics: Metrics;
 }
 
@@ -34,9 +38,11 @@ export interface KeyIdentity {
   name: string;
   /** Requests this key may make per minute. */
   perMinute: number;
+  /** The service it acts in (admin keys: the default service, which they never act in). */
+  serviceId: string;
 }
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { apiKey: KeyIdentity; log: RequestLog; requestId: string };
+  Variables: { apiKey: KeyIdentity; service: ServiceSettings; log: RequestLog; requestId: string };
 };

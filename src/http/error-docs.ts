@@ -79,7 +79,11 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     when: "the service runs without API keys and a browser sent this request from a page of another origin",
     example: { message: "this service has no API keys, so it refuses requests from web pages of other origins; call it from your backend, or set API_KEYS" },
   },
-  not_found: { when: "no such challenge", example: { message: "no challenge with this id" } },
+  forbidden: {
+    when: "the key is of the wrong kind for this route: an admin key on a verification route, or a service's key on /services",
+    example: { message: "this route takes an admin key (ADMIN_API_KEYS or `voice-otp keys create NAME --admin`); a service's key cannot manage services" },
+  },
+  not_found: { when: "no such challenge, or no such service", example: { message: "no challenge with this id" } },
   method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },
   request_timeout: {
     when: "the request's head did not arrive within HTTP_HEADERS_TIMEOUT_SECONDS, or the whole request within HTTP_REQUEST_TIMEOUT_SECONDS; the connection is closed",
@@ -92,6 +96,10 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   idempotency_in_flight: {
     when: "a request with this Idempotency-Key is still being processed",
     example: { message: "a request with this Idempotency-Key is still in progress; retry shortly" },
+  },
+  name_taken: {
+    when: "another live service has this name",
+    example: { message: "a service named \"consumer-app\" exists already; pick another name" },
   },
   payload_too_large: { when: "a body over 16 KB", example: { message: "request body is over 16 KB" } },
   unsupported_media_type: {

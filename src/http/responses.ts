@@ -52,8 +52,9 @@ export const validateDenied = z
 export const challengeView = z
   .object({
     id: z.string(),
+    service: z.string().meta({ description: "The id of the service it was made in: the service of the key that asked (`default` for the environment's)." }),
     number: z.string().meta({ description: "E.164." }),
-    status: z.enum(["pending", "approved", "expired", "superseded", "failed", "too_many_attempts"]),
+    status: z.enum(["pending", "approved", "expired", "superseded", "failed", "too_many_attempts", "canceled"]),
     language: z.string(),
     attempts_used: z.number().int(),
     attempts_allowed: z.number().int(),

@@ -35,7 +35,7 @@ export async function recordCallPlaced(deps: ChallengeDeps, id: string, callSid:
 export async function recordCallEvent(
   deps: ChallengeDeps,
   event: { challengeId: string; callSid: string; status: CallStatus; answeredBy?: string },
-): Promise<{ recorded: boolean }> {
+): Promise<{ recorded: boolean; serviceId?: string }> {
   const at = ts(deps.clock.now());
   const ends = UNANSWERED.has(event.status);
   const rows = await deps.database.rows(sql`
@@ -48,12 +48,13 @@ export async function recordCallEvent(
                  code_sealed = case when status = 'pending' then null else code_sealed end,
                  ended_at = case when status = 'pending' then ${at} else ended_at end` : sql``}
       where id = ${event.challengeId} and (call_sid is null or call_sid = ${event.callSid}) and ${progressSql} < ${progress(event.status)}
-      returning id)
+      returning id, service_id)
     insert into call_events (challenge_id, call_sid, status, at)
     select id, ${event.callSid}, ${event.status}, ${at} from moved
     on conflict do nothing
-    returning id`);
-  return { recorded: rows.length > 0 };
+    returning (select service_id from moved) as service_id`);
+  const [row] = rows as Array<{ service_id: string }>;
+  return row ? { recorded: true, serviceId: row.service_id } : { recorded: false };
 }
 
 /** The carrier refused or could not be reached: the challenge ends and its code is wiped. */

@@ -9,10 +9,11 @@ import { isExpired } from "./rules.js";
  * creates them, check-code.ts judges guesses and call-events.ts follows the call.
  */
 
-export type ChallengeStatus = "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts";
+export type ChallengeStatus = "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts" | "canceled";
 
 export interface SpeakableChallenge {
   id: string;
+  serviceId: string;
   code: string;
   language: string;
   gateDigit: number | null;
@@ -22,20 +23,22 @@ export interface SpeakableChallenge {
 /** The code to read aloud, only while the challenge is pending and unexpired. */
 export async function codeToSpeak(deps: ChallengeDeps, id: string): Promise<SpeakableChallenge | null> {
   const [row] = await deps.database.rows<{
+    service_id: string;
     code_sealed: string | null;
     language: string;
     gate_digit: number | null;
     call_sid: string | null;
     expires_at: Date | string;
-  }>(sql`select code_sealed, language, gate_digit, call_sid, expires_at from challenges where id = ${id} and status = 'pending'`);
+  }>(sql`select service_id, code_sealed, language, gate_digit, call_sid, expires_at from challenges where id = ${id} and status = 'pending'`);
   if (!row?.code_sealed || isExpired(new Date(row.expires_at), deps.clock.now())) return null;
   const code = unsealCode(deps.keys, id, row.code_sealed);
   if (code === null) return null;
-  return { id, code, language: row.language, gateDigit: row.gate_digit, callSid: row.call_sid };
+  return { id, serviceId: row.service_id, code, language: row.language, gateDigit: row.gate_digit, callSid: row.call_sid };
 }
 
 export interface ChallengeView {
   id: string;
+  serviceId: string;
   number: string;
   status: ChallengeStatus;
   language: string;
@@ -55,6 +58,7 @@ export interface ChallengeView {
 
 interface ChallengeRow {
   id: string;
+  service_id: string;
   number: string;
   status: ChallengeStatus;
   language: string;
@@ -72,19 +76,20 @@ interface ChallengeRow {
   events: string | Array<{ id: number; status: string; at: string }>;
 }
 
-/** A challenge as the backend may see it: never the code or its MAC. */
-export async function getChallenge(deps: ChallengeDeps, id: string): Promise<ChallengeView | null> {
+/** A challenge of this service as the backend may see it: never the code or its MAC. Another service's is not found. */
+export async function getChallenge(deps: ChallengeDeps, serviceId: string, id: string): Promise<ChallengeView | null> {
   const [row] = await deps.database.rows<ChallengeRow>(sql`
-    select c.id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
+    select c.id, c.service_id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
            c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code, c.api_key_name,
            coalesce((select json_agg(json_build_object('id', e.id, 'status', e.status, 'at', e.at))
                      from call_events e where e.challenge_id = c.id), '[]'::json) as events
-    from challenges c where c.id = ${id}`);
+    from challenges c where c.id = ${id} and c.service_id = ${serviceId}`);
   if (!row) return null;
   const expiresAt = new Date(row.expires_at);
   const events = typeof row.events === "string" ? (JSON.parse(row.events) as Exclude<ChallengeRow["events"], string>) : row.events;
   return {
     id: row.id,
+    serviceId: row.service_id,
     number: row.number,
     status: row.status === "pending" && isExpired(expiresAt, deps.clock.now()) ? "expired" : row.status,
     language: row.language,

@@ -4,7 +4,7 @@ import { batched, onePer } from "../db/batch.js";
 import { DatabaseBusyError, type Database } from "../db/open.js";
 import { FAILED_VALIDATIONS, failedGuesses, hasReached } from "../limits/rules.js";
 import { macCode } from "./codes.js";
-import type { ChallengeDeps } from "./deps.js";
+import type { ChallengeDeps, ServiceRules } from "./deps.js";
 import { guessesLeft, isExpired } from "./rules.js";
 
 /** id: the challenge the guess was judged on (for no_pending_challenge, the latest one, ended). */
@@ -45,16 +45,24 @@ interface Write {
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const p = <T>(values: T[]) => sql.param(values);
 
+/** What a guess is aimed at: a number or a challenge id, in the service the guess is made in. */
+interface Aim {
+  service: string;
+  target: string;
+  now: Date;
+}
+
 /** Reads the challenge of each guess of a batch: one statement. */
-function readBatch(database: Database, by: By, guesses: Array<{ target: string; now: Date }>): Promise<Array<Seen | undefined>> {
-  const which: SQL = by === "id" ? sql`c.id = i.target` : sql`c.number = i.target`;
+function readBatch(database: Database, by: By, guesses: Aim[]): Promise<Array<Seen | undefined>> {
+  const which: SQL = sql`c.service_id = i.service and ${by === "id" ? sql`c.id = i.target` : sql`c.number = i.target`}`;
   return database
     .rows<Seen & { ord: number }>(sql`
-      select i.ord::int as ord, x.* from unnest(${p(guesses.map((g) => g.target))}::text[], ${p(guesses.map((g) => g.now.toISOString()))}::timestamptz[])
-        with ordinality as i(target, now, ord)
+      select i.ord::int as ord, x.* from unnest(${p(guesses.map((g) => g.service))}::text[], ${p(guesses.map((g) => g.target))}::text[],
+                                                ${p(guesses.map((g) => g.now.toISOString()))}::timestamptz[])
+        with ordinality as i(service, target, now, ord)
       cross join lateral (
         (select c.id, c.status, c.code_mac, c.attempts, c.failures, c.max_attempts, c.expires_at,
-                ${failedGuesses(sql`c.number`, sql`i.now`, sql`c.id`)} as others
+                ${failedGuesses(sql`c.service_id`, sql`c.number`, sql`i.now`, sql`c.id`)} as others
          from challenges c where ${which} and c.status = 'pending')
         union all
         (select c.id, c.status, null, 0, 0, 0, c.expires_at, 0 from challenges c where ${which} order by c.created_at desc limit 1)
@@ -99,9 +107,10 @@ async function retryDeadlock<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+const aimKey = (g: Aim) => `${g.service} ${g.target}`;
 const readers = {
-  id: onePer((database: Database) => batched({ key: (g: { target: string; now: Date }) => g.target, run: (gs) => readBatch(database, "id", gs) })),
-  number: onePer((database: Database) => batched({ key: (g: { target: string; now: Date }) => g.target, run: (gs) => readBatch(database, "number", gs) })),
+  id: onePer((database: Database) => batched({ key: aimKey, run: (gs) => readBatch(database, "id", gs) })),
+  number: onePer((database: Database) => batched({ key: aimKey, run: (gs) => readBatch(database, "number", gs) })),
 };
 const writers = onePer((database: Database) => batched({ key: (w: Write) => w.id, run: (ws) => writeBatch(database, ws) }));
 
@@ -109,8 +118,8 @@ const writers = onePer((database: Database) => batched({ key: (w: Write) => w.id
 const TRIES = 20;
 
 /**
- * Checks a guess against the number's pending challenge (or the challenge with this
- * id): the challenge is read, the guess judged here, and the verdict written only if
+ * Checks a guess against the number's pending challenge in the service (or the service's
+ * challenge with this id): the challenge is read, the guess judged here, and the verdict written only if
  * the challenge is still exactly as it was read (its status, attempts and failures);
  * otherwise it is read and judged again. So concurrent guesses are judged one after
  * another: they cannot pass the maximum, and a right code is approved once. Besides
@@ -118,11 +127,20 @@ const TRIES = 20;
  * (the failed-guess lock, FAILED_VALIDATIONS): only the pending challenge takes
  * guesses, so the number's other failures cannot change while it is pending.
  */
-export async function checkCode(deps: ChallengeDeps, target: { number: string } | { id: string }, guess: string): Promise<CheckResult> {
-  const { database, keys, clock, limits } = deps;
+export async function checkCode(
+  deps: ChallengeDeps,
+  service: Pick<ServiceRules, "id" | "limits">,
+  target: { number: string } | { id: string },
+  guess: string,
+): Promise<CheckResult> {
+  const { database, keys, clock } = deps;
+  const { limits } = service;
   const now = clock.now();
   const mac = Buffer.from(macCode(keys, guess));
-  const read = "id" in target ? () => readers.id(database, { target: target.id, now }) : () => readers.number(database, { target: target.number, now });
+  const read =
+    "id" in target
+      ? () => readers.id(database, { service: service.id, target: target.id, now })
+      : () => readers.number(database, { service: service.id, target: target.number, now });
   for (let attempt = 0; attempt < TRIES; attempt++) {
     const seen = await read();
     if (!seen) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };

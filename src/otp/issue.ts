@@ -1,18 +1,33 @@
 import { sql } from "drizzle-orm";
+import type { Limits } from "../config/index.js";
 import type { Transaction } from "../db/open.js";
-import { CALL_LIMITS, CALLS_PER_DAY, hasReached, isSpent, limitRefusal, numberPrefix, type CallSubject, type LimitRefusal, type LimitRule } from "../limits/rules.js";
+import {
+  CALL_LIMITS,
+  CALLS_PER_DAY,
+  hasReached,
+  isSpent,
+  limitRefusal,
+  numberPrefix,
+  SERVICE_CALLS_PER_DAY,
+  spentCap,
+  takeCall,
+  type CallSubject,
+  type LimitRefusal,
+  type LimitRule,
+} from "../limits/rules.js";
 import { generateCode, macCode, newChallengeId, newGateDigit, sealCode } from "./codes.js";
-import type { ChallengeDeps } from "./deps.js";
+import type { ChallengeDeps, ServiceRules } from "./deps.js";
 import { carriedGuesses, isExpired } from "./rules.js";
 
 export type IssueResult =
-  | { kind: "issued"; id: string; number: string; attempts: number; maxAttempts: number; issuedAt: Date; expiresAt: Date }
+  | { kind: "issued"; id: string; serviceId: string; number: string; attempts: number; maxAttempts: number; issuedAt: Date; expiresAt: Date }
   /** Every guess for this number is spent; no call may be placed until lockedUntil. */
   | { kind: "attempts_exhausted"; lockedUntil: Date }
   /** An abuse limit refuses the call. */
   | ({ kind: "limited" } & LimitRefusal);
 
 export interface IssueInput {
+  service: ServiceRules;
   number: string;
   language: string;
   gate: boolean;
@@ -45,9 +60,10 @@ interface Earlier {
  *    spend cap taken, and COMMIT (a spent cap fails its statement: all rolls back).
  */
 export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Promise<IssueResult> {
-  const { database, keys, clock, otp, limits } = deps;
+  const { database, keys, clock } = deps;
+  const { otp, limits } = input.service;
   const now = clock.now();
-  const subject: CallSubject = { number: input.number, prefix: numberPrefix(input.number), clientIp: input.clientIp ?? null, now };
+  const subject: CallSubject = { service: input.service.id, number: input.number, prefix: numberPrefix(input.number), clientIp: input.clientIp ?? null, now };
   const outcome = await database.transaction(async (tx): Promise<IssueResult> => {
     const locked = tx(sql`select pg_advisory_xact_lock(hashtextextended(${`voice-otp:prefix:${subject.prefix}`}, 0))${
       subject.clientIp === null ? sql`` : sql`, pg_advisory_xact_lock(hashtextextended(${`voice-otp:address:${subject.clientIp}`}, 0))`
@@ -62,10 +78,10 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     const [, [row]] = await Promise.all([locked, tx<Record<string, unknown> & { earlier: string | Earlier[] }>(sql`
       select ${sql.join([...counted.map((c, i) => sql`${c.count} as ${sql.identifier(`c${i}`)}`), sql``], sql`, `)}
         coalesce((select json_agg(json_build_object('id', id, 'status', status, 'attempts', attempts, 'expires_at', expires_at))
-                  from challenges where number = ${input.number}
+                  from challenges where service_id = ${subject.service} and number = ${input.number}
                     and (status = 'pending' or (status <> 'approved' and created_at > ${ts(now)} - interval '1 day'))), '[]'::json) as earlier`)]);
     const reached = counted.find((c, i) => hasReached(c.rule, Number(row![`c${i}`]), limits));
-    if (reached) return refusal(reached.rule, (await tx<{ at: string | null }>(sql`select ${reached.rule.freesAt(subject, limits)} as at`))[0]?.at, deps, now);
+    if (reached) return refusal(reached.rule, (await tx<{ at: string | null }>(sql`select ${reached.rule.freesAt(subject, limits)} as at`))[0]?.at, limits, now);
 
     const earlier = (typeof row!.earlier === "string" ? JSON.parse(row!.earlier) : row!.earlier) as Earlier[];
     const carried = carriedGuesses(earlier.map((c) => ({ ...c, expiresAt: new Date(c.expires_at) })), otp.maxAttempts, now);
@@ -84,26 +100,28 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     const code = generateCode(otp.length);
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
     const inserted = tx(sql`
-      insert into challenges (id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
+      insert into challenges (id, service_id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
                               attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
-      values (${id}, ${input.number}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
+      values (${id}, ${subject.service}, ${input.number}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
               ${sealCode(keys, id, code)}, ${input.language}, ${input.gate ? newGateDigit() : null}, ${carried.attempts},
               ${otp.maxAttempts}, ${input.carrier}, ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
-    // The spend cap's unit last, sent with COMMIT: its hour row is locked only while the
-    // server finishes. When no unit is left the statement fails, and everything rolls back.
-    await Promise.all([...superseded, inserted, tx.commitWith(CALLS_PER_DAY.take(subject, limits))]);
-    return { kind: "issued", id, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, issuedAt: now, expiresAt };
+    // The spend caps' units last, sent with COMMIT: their hour rows are locked only while the
+    // server finishes. When a cap has no unit left the statement fails, and everything rolls back.
+    await Promise.all([...superseded, inserted, tx.commitWith(takeCall(subject, deps.limits, limits))]);
+    return { kind: "issued", id, serviceId: subject.service, number: input.number, attempts: carried.attempts, maxAttempts: otp.maxAttempts, issuedAt: now, expiresAt };
   }).catch((err: unknown) => {
     if (!isSpent(err)) throw err;
     return "spent" as const;
   });
   if (outcome !== "spent") return outcome;
-  const [frees] = await database.rows<{ at: string | null }>(sql`select ${CALLS_PER_DAY.freesAt(subject, limits)} as at`);
-  return refusal(CALLS_PER_DAY, frees?.at, deps, now);
+  const [used] = await database.rows<{ deployment: string | number }>(spentCap(subject));
+  const [cap, capLimits] = hasReached(CALLS_PER_DAY, Number(used?.deployment), deps.limits) ? [CALLS_PER_DAY, deps.limits] : [SERVICE_CALLS_PER_DAY, limits];
+  const [frees] = await database.rows<{ at: string | null }>(sql`select ${cap.freesAt(subject, capLimits)} as at`);
+  return refusal(cap, frees?.at, capLimits, now);
 }
 
-function refusal(rule: LimitRule, freesAt: string | Date | null | undefined, deps: ChallengeDeps, now: Date): IssueResult {
+function refusal(rule: LimitRule, freesAt: string | Date | null | undefined, limits: Limits, now: Date): IssueResult {
   // A refusal with nothing to age out cannot happen while counts only grow; an hour is a safe answer.
   const at = freesAt ? new Date(freesAt) : new Date(now.getTime() + 3600_000);
-  return { kind: "limited", ...limitRefusal(rule, at, deps.limits, now) };
+  return { kind: "limited", ...limitRefusal(rule, at, limits, now) };
 }

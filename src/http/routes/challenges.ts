@@ -15,7 +15,7 @@ export const challengeRoute = createRoute({
   path: "/challenges/{id}",
   tags: ["Verification"],
   summary: "A challenge's state and call history",
-  description: "Never the code. Any valid key can read any challenge. An id that is not one of the service's answers 404.",
+  description: "Never the code. A key sees its own service's challenges only: another service's id answers 404, like an unknown one.",
   security: apiKeySecurity,
   request: {
     // Any text: an id that is not one of ours is answered 404, like an unknown one.
@@ -28,6 +28,7 @@ export const challengeRoute = createRoute({
         summary: "Answered by a person and approved",
         value: {
           id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+          service: "default",
           number: "+14155550123",
           status: "approved",
           language: "en",
@@ -51,6 +52,7 @@ export const challengeRoute = createRoute({
         summary: "The line was busy: the challenge failed and nobody heard the code",
         value: {
           id: "ch_Q2vY8kq0nW3xZ1a9bC4dEf",
+          service: "svc_kQ3vX9mB2nR7tY1wZ4pL",
           number: "+14155550124",
           status: "failed",
           language: "es",
@@ -81,10 +83,11 @@ export function challengeRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(challengeRoute, async (c) => {
     const id = c.req.param("id") ?? "";
-    const view = challengeId.safeParse(id).success ? await getChallenge(deps.otp, id) : null;
+    const view = challengeId.safeParse(id).success ? await getChallenge(deps.otp, c.get("service").id, id) : null;
     if (!view) throw new AppError("not_found", "no challenge with this id");
     const body: ChallengeBody = {
       id: view.id,
+      service: view.serviceId,
       number: view.number,
       status: view.status,
       language: view.language,

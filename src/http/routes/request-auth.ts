@@ -7,6 +7,7 @@ import { issueChallenge } from "../../otp/issue.js";
 import { withdrawChallenge } from "../../otp/withdraw.js";
 import { refuseDestination } from "../../limits/destinations.js";
 import { maskNumber, parsePhone } from "../../phone.js";
+import { languageForNumber } from "../../voice/number-language.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
 import { sentBody } from "../body.js";
 import { carrierFailure } from "../carrier-failure.js";
@@ -79,26 +80,28 @@ export function requestAuthRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(requestAuthRoute, async (c) => {
     const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
+    const service = c.get("service");
     const parsed = parsePhone(body.number, deps.config.defaultCountry);
     if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
     const number = parsed.phone.e164;
-    const refused = refuseDestination(parsed.phone, deps.config.destinations);
+    const refused = refuseDestination(parsed.phone, service.destinations);
     if (refused) throw new AppError("destination_not_allowed", `number: ${refused}`);
-    const language = resolveLanguage(body.language ?? deps.config.voice.language);
+    const language = body.language === undefined ? languageForNumber(parsed.phone, service.languages, service.language) : resolveLanguage(body.language);
     if (!language) {
       throw new AppError("unsupported_language", `language: use one of ${LANGUAGES.join(", ")}`);
     }
 
     const issued = await issueChallenge(deps.otp, {
+      service,
       number,
       language,
-      gate: deps.config.voice.gate,
+      gate: service.gate,
       carrier: deps.carrier.name,
       apiKeyName: c.get("apiKey").name,
       clientIp: body.client_ip,
     });
     if (issued.kind === "limited") {
-      deps.metrics.limitRefusals.inc({ limit: issued.limit });
+      deps.metrics.limitRefusals.inc({ service: service.id, limit: issued.limit });
       c.get("log").warn({ limit: issued.limit, to: maskNumber(number) }, "call refused by a limit");
       throw new AppError(
         "rate_limited",
@@ -108,7 +111,7 @@ export function requestAuthRoutes(deps: AppDeps) {
       );
     }
     if (issued.kind === "attempts_exhausted") {
-      deps.metrics.limitRefusals.inc({ limit: "attempts_exhausted" });
+      deps.metrics.limitRefusals.inc({ service: service.id, limit: "attempts_exhausted" });
       const wait = Math.max(1, Math.ceil((issued.lockedUntil.getTime() - deps.clock.now().getTime()) / 1000));
       throw new AppError(
         "attempts_exhausted",
@@ -120,24 +123,24 @@ export function requestAuthRoutes(deps: AppDeps) {
 
     const log = c.get("log").child({ challenge: issued.id, to: maskNumber(number) });
     const base = deps.publicBaseUrl();
-    deps.metrics.callsRequested.inc({ carrier: deps.carrier.name });
+    deps.metrics.callsRequested.inc({ service: service.id, carrier: deps.carrier.name });
     try {
       const call = await deps.carrier.placeCall({
         to: number,
         url: `${base}/call-2fa?c=${issued.id}`,
         statusCallback: `${base}/call-status?c=${issued.id}`,
-        machineDetection: deps.config.voice.machineDetection,
+        machineDetection: service.machineDetection,
       });
-      deps.metrics.callsPlaced.inc({ carrier: deps.carrier.name });
+      deps.metrics.callsPlaced.inc({ service: service.id, carrier: deps.carrier.name });
       log.info({ callSid: call.callSid, carrier: deps.carrier.name }, "call placed");
-      callPlaced(deps.lifecycle, issued.id, deps.config.otp.ttlSeconds * 1000);
+      callPlaced(deps.lifecycle, issued.id, service.otp.ttlSeconds * 1000);
       // The call is already ringing: failing to note its id must not turn into an error reply.
       await recordCallPlaced(deps.otp, issued.id, call.callSid, call.status).catch((err) =>
         log.error({ err }, "could not record the placed call"),
       );
     } catch (err) {
       if (!(err instanceof CarrierError)) throw err;
-      deps.metrics.callsFailed.inc({ carrier: err.carrier, failure: err.failure });
+      deps.metrics.callsFailed.inc({ service: service.id, carrier: err.carrier, failure: err.failure });
       // Refused outright, the call rang nobody: it must not hold the number back (the
       // cooldown) nor use up a limit. Anything else may have rung, so it keeps counting.
       const withdrawn =

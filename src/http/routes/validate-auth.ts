@@ -9,6 +9,7 @@ import { AppError } from "../errors.js";
 import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { DENIED_MESSAGES, validateApproved, validateDenied } from "../responses.js";
 import { validateAuthBody } from "../schemas.js";
+import type { ServiceSettings } from "../../services/settings.js";
 
 export const validateAuthRoute = createRoute({
   method: "post",
@@ -91,21 +92,23 @@ export function validateAuthRoutes(deps: AppDeps) {
    * number (400) from one never called, and to retry under the canonical form when the
    * two differ (a trunk 0 after the country code, say).
    */
-  async function checkByNumber(number: string, guess: string): Promise<CheckResult> {
+  async function checkByNumber(service: ServiceSettings, number: string, guess: string): Promise<CheckResult> {
     if (E164.test(number)) {
-      const result = await checkCode(deps.otp, { number }, guess);
+      const result = await checkCode(deps.otp, service, { number }, guess);
       if (!(result.kind === "denied" && result.reason === "no_pending_challenge" && result.unknown)) return result;
     }
     const parsed = parsePhone(number, deps.config.defaultCountry);
     if (!parsed.ok) throw new AppError("invalid_number", `number: ${parsed.reason}`);
     if (parsed.phone.e164 === number) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };
-    return checkCode(deps.otp, { number: parsed.phone.e164 }, guess);
+    return checkCode(deps.otp, service, { number: parsed.phone.e164 }, guess);
   }
 
   app.openapi(validateAuthRoute, async (c) => {
     const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
-    const result = body.id !== undefined ? await checkCode(deps.otp, { id: body.id }, body.auth_code) : await checkByNumber(body.number!, body.auth_code);
-    deps.metrics.validations.inc({ result: result.kind === "approved" ? "approved" : result.reason });
+    const service = c.get("service");
+    const result =
+      body.id !== undefined ? await checkCode(deps.otp, service, { id: body.id }, body.auth_code) : await checkByNumber(service, body.number!, body.auth_code);
+    deps.metrics.validations.inc({ service: service.id, result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {
       c.get("log").info({ challenge: result.id }, "code approved");
       return c.json({ status: "approved" as const, id: result.id }, 200);

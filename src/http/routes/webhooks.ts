@@ -5,7 +5,7 @@ import type { CallEvent, WebhookRequest } from "../../carriers/carrier.js";
 import { SIGNATURE_HEADERS } from "../../carriers/registry.js";
 import { recordAnsweredBy, recordCallEvent, recordedAnsweredBy } from "../../otp/call-events.js";
 import { codeToSpeak } from "../../otp/challenges.js";
-import { resolveLanguage } from "../../voice/phrases.js";
+import type { ServiceSettings } from "../../services/settings.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
 import type { VoiceScript } from "../../voice/script.types.js";
 import { AppError } from "../errors.js";
@@ -60,9 +60,9 @@ export function webhookRoutes(deps: AppDeps) {
   };
 
   /** A machine or a fax answered, as this request says or, failing that, as an earlier one of the call said. */
-  async function machineAnswered(id: string, event: CallEvent): Promise<boolean> {
+  async function machineAnswered(id: string, event: CallEvent, service: ServiceSettings): Promise<boolean> {
     let verdict = event.answeredBy?.verdict;
-    if (!verdict && deps.config.voice.machineDetection) {
+    if (!verdict && service.machineDetection) {
       const stored = await recordedAnsweredBy(deps.otp, id);
       if (stored) verdict = deps.carrier.answeringVerdict(stored);
     }
@@ -74,15 +74,14 @@ export function webhookRoutes(deps: AppDeps) {
     const id = c.req.query("c") ?? "";
     const step = c.req.query("step");
     const n = Math.max(0, Math.min(10, Number(c.req.query("n") ?? "0") || 0));
-    const settings = { orgName: deps.config.voice.orgName, language: deps.config.voice.language, voice: deps.config.voice.voice };
-    const fallbackLanguage = resolveLanguage(deps.config.voice.language) ?? "en";
-
     const call = challengeId.safeParse(id).success ? await codeToSpeak(deps.otp, id) : null;
+    // The words of the service that placed the call (kept after the service is deleted).
+    const settings: ServiceSettings = (call && (await deps.services.find(call.serviceId))) || deps.services.default;
     // A challenge that ended, or a request from another call than the one we placed, hears no code.
     if (!call || (call.callSid && event.callId && call.callSid !== event.callId)) {
-      return xml(c, unavailableScript(settings, call?.language ?? fallbackLanguage));
+      return xml(c, unavailableScript(settings, call?.language ?? settings.language));
     }
-    if (await machineAnswered(id, event)) {
+    if (await machineAnswered(id, event, settings)) {
       const answeredBy = event.answeredBy?.detail;
       if (answeredBy) await recordAnsweredBy(deps.otp, id, answeredBy);
       c.get("log").info({ challenge: id, answeredBy }, "answering machine: code withheld");
@@ -117,8 +116,8 @@ export function webhookRoutes(deps: AppDeps) {
     const { callId, status } = event;
     if (challengeId.safeParse(id).success && callId && status) {
       // recordCallEvent ignores an event from another call than the one placed, or one that does not move it forward.
-      const { recorded } = await recordCallEvent(deps.otp, { challengeId: id, callSid: callId, status, answeredBy: event.answeredBy?.detail });
-      if (recorded) deps.metrics.callOutcomes.inc({ status });
+      const { recorded, serviceId } = await recordCallEvent(deps.otp, { challengeId: id, callSid: callId, status, answeredBy: event.answeredBy?.detail });
+      if (recorded) deps.metrics.callOutcomes.inc({ service: serviceId, status });
       c.get("log").info({ challenge: id, callStatus: status, recorded }, "call status");
     }
     return c.body(null, 204);
