@@ -12,6 +12,8 @@ export const challenges = pgTable(
     // The service of the key that asked for it: only that service's keys see it.
     serviceId: text("service_id").notNull().default(DEFAULT_SERVICE_ID),
     number: text("number").notNull(), // E.164
+    // The number's country (ISO 3166-1 alpha-2), for statistics by country.
+    country: text("country"),
     // The number less its last four digits: calls pumped through one range share it.
     numberPrefix: text("number_prefix").notNull().default(""),
     // The end user's address, when the backend passes one (client_ip).
@@ -47,6 +49,8 @@ export const challenges = pgTable(
     index("challenges_prefix_created").on(t.numberPrefix, t.createdAt),
     index("challenges_ip_created").on(t.clientIp, t.createdAt).where(sql`${t.clientIp} is not null`),
     index("challenges_created").on(t.createdAt),
+    // A service's challenges newest first: the list's pages and the statistics' ranges.
+    index("challenges_service_created").on(t.serviceId, t.createdAt, t.id),
     // The housekeeping sweep finds expired pending challenges by this.
     index("challenges_pending_expiry").on(t.expiresAt).where(sql`${t.status} = 'pending'`),
   ],
@@ -146,4 +150,18 @@ export const services = pgTable(
     deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [uniqueIndex("services_name_live").on(t.name).where(sql`${t.deletedAt} is null`)],
+);
+
+/** Requests refused by a limit, per service, day and country: the statistics' refusals (a refusal leaves no challenge). */
+export const limitRefusals = pgTable(
+  "limit_refusals",
+  {
+    serviceId: text("service_id").notNull(),
+    day: timestamp("day", { withTimezone: true, mode: "date" }).notNull(),
+    // Empty when the request was refused before its number was known.
+    country: text("country").notNull().default(""),
+    limit: text("limit").notNull(),
+    refusals: integer("refusals").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.day, t.country, t.limit] })],
 );

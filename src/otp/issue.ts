@@ -29,6 +29,8 @@ export type IssueResult =
 export interface IssueInput {
   service: ServiceRules;
   number: string;
+  /** The number's country (ISO 3166-1 alpha-2), kept for statistics. */
+  country?: string;
   language: string;
   gate: boolean;
   carrier: string;
@@ -100,9 +102,9 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     const code = generateCode(otp.length);
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
     const inserted = tx(sql`
-      insert into challenges (id, service_id, number, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
+      insert into challenges (id, service_id, number, country, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,
                               attempts, max_attempts, carrier, api_key_name, created_at, expires_at)
-      values (${id}, ${subject.service}, ${input.number}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
+      values (${id}, ${subject.service}, ${input.number}, ${input.country ?? null}, ${subject.prefix}, ${subject.clientIp}, 'pending', ${macCode(keys, code)},
               ${sealCode(keys, id, code)}, ${input.language}, ${input.gate ? newGateDigit() : null}, ${carried.attempts},
               ${otp.maxAttempts}, ${input.carrier}, ${input.apiKeyName ?? null}, ${ts(now)}, ${ts(expiresAt)})`);
     // The spend caps' units last, sent with COMMIT: their hour rows are locked only while the

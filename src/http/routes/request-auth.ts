@@ -94,6 +94,7 @@ export function requestAuthRoutes(deps: AppDeps) {
     const issued = await issueChallenge(deps.otp, {
       service,
       number,
+      country: parsed.phone.country,
       language,
       gate: service.gate,
       carrier: deps.carrier.name,
