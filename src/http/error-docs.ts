@@ -39,7 +39,7 @@ const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
   rate_limited: {
     limit: z.string().meta({
       description:
-        "The limit reached: `resend_cooldown`, `failed_validations`, `calls_per_number_per_10_min`, `calls_per_number_per_day`, `calls_per_prefix_per_hour`, `calls_per_ip_per_hour`, `calls_per_day`, `requests_per_key_per_minute` or `auth_failures_per_ip_per_minute`.",
+        "The limit reached: `resend_cooldown`, `failed_validations`, `calls_per_number_per_10_min`, `calls_per_number_per_day`, `calls_per_prefix_per_hour`, `calls_per_ip_per_hour`, `service_calls_per_day`, `calls_per_day`, `requests_per_key_per_minute` or `auth_failures_per_ip_per_minute`.",
     }),
     retry_after_seconds: retryAfterSeconds,
   },
