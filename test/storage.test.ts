@@ -103,6 +103,40 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
     }
   }, 60_000);
 
+  it("puts every existing key, challenge and call count in the default service when services arrive", async () => {
+    const pg = await createPostgresDatabase();
+    const dir = await mkdtemp(join(tmpdir(), "voice-otp-migrations-"));
+    try {
+      // The database as the release before 0012 left it: no services.
+      await cp(migrationsFolder(), dir, { recursive: true });
+      const journalPath = join(dir, "meta", "_journal.json");
+      const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
+      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0012_"));
+      await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+      const client = postgres(pg.url, { max: 1, onnotice: () => {} });
+      await migrate(drizzle(client), { migrationsFolder: dir });
+      await client`insert into api_keys (name, key_hash, created_at) values ('billing', 'h1', now())`;
+      await client`insert into challenges (id, number, number_prefix, status, language, max_attempts, carrier, created_at, expires_at)
+        values ('ch_a', '+14155550100', '+1415555', 'pending', 'en', 5, 'twilio', now(), now() + interval '10 minutes')`;
+      await client`insert into call_counts (hour, calls) values ('2026-12-01T10:00Z', 7)`;
+      await client.end();
+
+      const upgraded = await openDatabase({ databaseUrl: pg.url, dataDir: "memory://" });
+      expect(await upgraded.rows(sql`select name, service_id, admin from api_keys`)).toEqual([{ name: "billing", service_id: "default", admin: false }]);
+      expect(await upgraded.rows(sql`select id, service_id from challenges`)).toEqual([{ id: "ch_a", service_id: "default" }]);
+      expect(await upgraded.rows(sql`select scope, calls from call_counts`)).toEqual([{ scope: "*", calls: 7 }]);
+      // The pending challenge still holds its number's place: a second pending one is refused.
+      await expect(
+        upgraded.rows(sql`insert into challenges (id, number, number_prefix, status, language, max_attempts, carrier, created_at, expires_at)
+          values ('ch_b', '+14155550100', '+1415555', 'pending', 'en', 5, 'twilio', now(), now())`),
+      ).rejects.toMatchObject({ code: "23505" });
+      await upgraded.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await pg.drop();
+    }
+  }, 60_000);
+
   // The test's own timeout is the bound: a hang fails it.
   it("fails within a few seconds with a clear message when DATABASE_URL is unreachable", { timeout: 10_000 }, async () => {
     await expect(
