@@ -38,6 +38,8 @@ export async function sweep(database: Database, now: Date, retentionHours: numbe
   // The spend cap reads the last 24 hourly rows; older ones count for nothing.
   await database.rows(sql`delete from call_counts where hour < ${ts(new Date(now.getTime() - 25 * 3600_000))}`);
   await database.rows(sql`delete from idempotency_keys where created_at < ${ts(new Date(now.getTime() - 24 * 3600_000))}`);
+  // The statistics' refusals, kept as long as the challenges they sit beside: a day goes once all of it is past the retention.
+  await database.rows(sql`delete from limit_refusals where day < ${cutoff} - interval '1 day'`);
   return { expired: expired.length, purged: purged.length, windows: windows.length };
 }
 

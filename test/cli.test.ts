@@ -18,7 +18,7 @@ describe("the voice-otp command line", () => {
   it("explains every command with --help, and refuses unknown ones", async () => {
     const top = await run(["--help"]);
     expect(top.code).toBe(0);
-    for (const command of ["serve", "migrate", "keys", "simulate", "call"]) {
+    for (const command of ["serve", "migrate", "keys", "services", "simulate", "call", "challenges", "stats"]) {
       expect(top.stdout).toContain(command);
       const help = await run([command, "--help"]);
       expect(help.code, command).toBe(0);

@@ -46,7 +46,7 @@ describe("the OpenAPI document and the reference page", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info).toMatchObject({ title: "voice-otp", version: pkg.version });
     expect(doc.servers).toEqual([{ url: t.service.deps.publicBaseUrl() }]);
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["apiKey", "metricsToken"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminKey", "apiKey", "metricsToken"]);
   });
 
   it("declares every route the service answers, and no other", () => {
@@ -59,14 +59,16 @@ describe("the OpenAPI document and the reference page", () => {
     expect(declared).toEqual(served);
   });
 
-  it("gives each route its security: a key for the API, the metrics token for /metrics, none elsewhere", () => {
+  it("gives each route its security: a key for the API, an admin key for /services, the metrics token for /metrics, none elsewhere", () => {
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { security: unknown }>>)) {
       for (const [method, op] of Object.entries(item)) {
-        const expected = ["/request-auth", "/validate-auth", "/challenges/{id}"].includes(path)
+        const expected = ["/request-auth", "/validate-auth", "/challenges", "/challenges/{id}", "/challenges/{id}/cancel", "/stats"].includes(path)
           ? [{ apiKey: [] }]
-          : path === "/metrics"
-            ? [{ metricsToken: [] }, {}]
-            : [];
+          : path.startsWith("/services")
+            ? [{ adminKey: [] }]
+            : path === "/metrics"
+              ? [{ metricsToken: [] }, {}]
+              : [];
         expect(op.security, `${method} ${path}`).toEqual(expected);
       }
     }

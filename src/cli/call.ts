@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline/promises";
-import { VoiceOtpClient, VoiceOtpError } from "../client/index.js";
+import { explain, remoteClient } from "./remote.js";
 import { UsageError } from "./usage.js";
 
 export const CALL_HELP = `usage: voice-otp call NUMBER [--url URL] [--key KEY] [--language LANG]
@@ -20,14 +20,14 @@ function option(args: string[], name: string): string | undefined {
 
 export async function callCommand(argv: string[]): Promise<number> {
   const args = [...argv];
-  const url = option(args, "--url") ?? process.env.VOICE_OTP_URL ?? "http://localhost:3000";
-  const key = option(args, "--key") ?? process.env.VOICE_OTP_API_KEY ?? process.env.API_KEYS?.split(",")[0]?.trim() ?? "";
+  const url = option(args, "--url");
+  const key = option(args, "--key");
   const language = option(args, "--language");
   const number = args.shift();
   if (!number) throw new UsageError("call needs the NUMBER to call, e.g. voice-otp call +14155550123");
   if (args.length) throw new UsageError(`unexpected argument: ${args[0]}`);
 
-  const client = new VoiceOtpClient({ baseUrl: url, apiKey: key || undefined });
+  const client = remoteClient({ url, key });
   const challenge = await client.requestAuth(number, { language }).catch(explain);
   console.log(`calling ${challenge.number} (challenge ${challenge.id}); the code expires at ${challenge.expiresAt}`);
 
@@ -50,10 +50,4 @@ export async function callCommand(argv: string[]): Promise<number> {
   } finally {
     rl.close();
   }
-}
-
-/** The service's own error code and message, which say what to do next. */
-function explain(err: unknown): never {
-  if (err instanceof VoiceOtpError) throw new Error(`${err.code}: ${err.message}`);
-  throw err;
 }

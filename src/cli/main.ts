@@ -4,8 +4,11 @@ import "dotenv/config";
 import { ConfigError } from "../config/index.js";
 import { KeyError } from "../keys/api-keys.js";
 import { CALL_HELP, callCommand } from "./call.js";
+import { CHALLENGES_HELP, challengesCommand } from "./challenges.js";
 import { KEYS_HELP, keysCommand } from "./keys.js";
 import { MIGRATE_HELP, migrateCommand } from "./migrate.js";
+import { SERVICES_HELP, servicesCommand } from "./services.js";
+import { STATS_HELP, statsCommand } from "./stats.js";
 import { OUTCOMES_HELP } from "../simulator/outcomes.js";
 import { UsageError } from "./usage.js";
 
@@ -15,8 +18,11 @@ commands:
   serve        run the service (configuration from the environment and .env)
   migrate      apply database migrations and exit
   keys         create, list or revoke API keys kept in the database
+  services     create, list, show, update or delete services (apps) and their settings
   simulate     run the carrier simulator alone (SIMULATOR_* variables)
   call NUMBER  request a call through a running service and check the code you heard
+  challenges   list or cancel a running service's challenges (through its API)
+  stats        a running service's statistics by day or country (through its API)
 
 voice-otp <command> --help shows a command's options.`;
 
@@ -35,7 +41,7 @@ its in-process simulator).
 
 ${OUTCOMES_HELP}`;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, simulate: SIMULATE_HELP, call: CALL_HELP };
+const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, services: SERVICES_HELP, simulate: SIMULATE_HELP, call: CALL_HELP, challenges: CHALLENGES_HELP, stats: STATS_HELP };
 
 async function main(argv: string[]): Promise<number | "running"> {
   const [command, ...args] = argv;
@@ -64,6 +70,13 @@ async function main(argv: string[]): Promise<number | "running"> {
     case "keys":
       await keysCommand(args);
       return 0;
+    case "services":
+      await servicesCommand(args);
+      return 0;
+    case "challenges":
+      return challengesCommand(args);
+    case "stats":
+      return statsCommand(args);
     default:
       return callCommand(args);
   }

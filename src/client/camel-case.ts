@@ -19,3 +19,13 @@ export function camelCased<T>(value: T): CamelCased<T> {
     Object.entries(value).map(([key, v]) => [key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelCased(v)]),
   ) as CamelCased<T>;
 }
+
+/**
+ * An object's own keys back in the service's snake_case (`codeLength` → `code_length`,
+ * `callsPerNumberPer10Min` → `calls_per_number_per_10_min`), for what the client sends.
+ */
+export function snakeKeys<T extends object>(value: T): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/([a-z])(\d)/g, "$1_$2"), v]),
+  );
+}

@@ -225,6 +225,84 @@ export interface paths {
       };
     };
   };
+  "/challenges": {
+    get: {
+      parameters: {
+        query?: {
+          number?: string;
+          status?: "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts" | "canceled";
+          since?: string;
+          until?: string;
+          limit?: number;
+          cursor?: string;
+        };
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ChallengePage"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_cross_origin"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
   "/challenges/{id}": {
     get: {
       parameters: {
@@ -267,6 +345,581 @@ export interface paths {
           };
           content: {
             "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/challenges/{id}/cancel": {
+    post: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Challenge"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_cross_origin"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        409: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_challenge_not_pending"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/stats": {
+    get: {
+      parameters: {
+        query?: {
+          since?: string;
+          until?: string;
+          group_by?: "day" | "country";
+        };
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Stats"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_cross_origin"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/services": {
+    get: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ServiceList"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+    post: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreateServiceBody"];
+        };
+      };
+      responses: {
+        201: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Service"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        409: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_name_taken"];
+          };
+        };
+        413: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_payload_too_large"];
+          };
+        };
+        415: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unsupported_media_type"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/services/{id}": {
+    get: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Service"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+    delete: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Service"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+    patch: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["UpdateServiceBody"];
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Service"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        409: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_name_taken"];
+          };
+        };
+        413: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_payload_too_large"];
+          };
+        };
+        415: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unsupported_media_type"];
           };
         };
         429: {
@@ -507,9 +1160,10 @@ export interface components {
     };
     Challenge: {
       id: string;
+      service: string;
       number: string;
       /** @enum {string} */
-      status: "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts";
+      status: "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts" | "canceled";
       language: string;
       attempts_used: number;
       attempts_allowed: number;
@@ -539,6 +1193,140 @@ export interface components {
         code: "not_found";
         message: string;
       };
+    };
+    ChallengePage: {
+      challenges: components["schemas"]["Challenge"][];
+      next_cursor: string | null;
+    };
+    Error_challenge_not_pending: {
+      error: {
+        /** @enum {string} */
+        code: "challenge_not_pending";
+        message: string;
+        /** @enum {string} */
+        status: "approved" | "expired" | "superseded" | "failed" | "too_many_attempts";
+      };
+    };
+    Stats: {
+      /** Format: date-time */
+      since: string;
+      /** Format: date-time */
+      until: string;
+      /** @enum {string} */
+      group_by: "day" | "country";
+      groups: ({
+          requests: number;
+          calls_placed: number;
+          answered: number;
+          approved: number;
+          conversion_rate: number;
+          median_seconds_to_approval: number | null;
+          refusals: {
+            [key: string]: number;
+          };
+          key: string;
+        })[];
+      totals: {
+        requests: number;
+        calls_placed: number;
+        answered: number;
+        approved: number;
+        conversion_rate: number;
+        median_seconds_to_approval: number | null;
+        refusals: {
+          [key: string]: number;
+        };
+      };
+    };
+    ServiceList: {
+      services: components["schemas"]["Service"][];
+    };
+    Service: {
+      id: string;
+      name: string;
+      settings: components["schemas"]["ServiceSettings"];
+      own_settings: components["schemas"]["OwnServiceSettings"];
+      editable: boolean;
+      /** Format: date-time */
+      created_at: string | null;
+      /** Format: date-time */
+      updated_at: string | null;
+    };
+    ServiceSettings: {
+      org_name: string;
+      language: string;
+      languages: string[];
+      voice: string | null;
+      gate: boolean;
+      machine_detection: boolean;
+      code_length: number;
+      code_ttl_seconds: number;
+      max_attempts: number;
+      allowed_countries: string[];
+      blocked_prefixes: string[];
+      resend_cooldown_seconds: number;
+      calls_per_number_per_10_min: number;
+      calls_per_number_per_day: number;
+      failed_validations_per_number_per_day: number;
+      calls_per_day: number;
+    };
+    OwnServiceSettings: {
+      org_name?: string;
+      language?: string;
+      languages?: string[];
+      voice?: string;
+      gate?: boolean;
+      machine_detection?: boolean;
+      code_length?: number;
+      code_ttl_seconds?: number;
+      max_attempts?: number;
+      allowed_countries?: string[];
+      blocked_prefixes?: string[];
+      resend_cooldown_seconds?: number;
+      calls_per_number_per_10_min?: number;
+      calls_per_number_per_day?: number;
+      failed_validations_per_number_per_day?: number;
+      calls_per_day?: number;
+    };
+    Error_forbidden: {
+      error: {
+        /** @enum {string} */
+        code: "forbidden";
+        message: string;
+      };
+    };
+    Error_name_taken: {
+      error: {
+        /** @enum {string} */
+        code: "name_taken";
+        message: string;
+      };
+    };
+    CreateServiceBody: {
+      name: string;
+      settings?: components["schemas"]["ServiceSettingsChange"];
+    };
+    ServiceSettingsChange: {
+      org_name?: string | null;
+      language?: string | null;
+      languages?: string[] | null;
+      voice?: string | null;
+      gate?: boolean | null;
+      machine_detection?: boolean | null;
+      code_length?: number | null;
+      code_ttl_seconds?: number | null;
+      max_attempts?: number | null;
+      allowed_countries?: string[] | null;
+      blocked_prefixes?: string[] | null;
+      resend_cooldown_seconds?: number | null;
+      calls_per_number_per_10_min?: number | null;
+      calls_per_number_per_day?: number | null;
+      failed_validations_per_number_per_day?: number | null;
+      calls_per_day?: number | null;
+    };
+    UpdateServiceBody: {
+      name?: string;
+      settings?: components["schemas"]["ServiceSettingsChange"];
     };
   };
   responses: never;

@@ -18,7 +18,7 @@ export const challenges = pgTable(
     numberPrefix: text("number_prefix").notNull().default(""),
     // The end user's address, when the backend passes one (client_ip).
     clientIp: text("client_ip"),
-    status: text("status").notNull(), // pending | approved | expired | superseded | failed | too_many_attempts
+    status: text("status").notNull(), // pending | approved | expired | superseded | failed | too_many_attempts | canceled
     // Keyed HMAC of the code, for checking; null once the challenge has ended.
     codeMac: text("code_mac"),
     // The code sealed with AES-256-GCM, for reading aloud; null once the challenge has ended.

@@ -11,21 +11,29 @@ import type { AppDeps, AppEnv } from "./env.js";
 import { AppError, handleError, sendError, validationHook } from "./errors.js";
 import { idempotency } from "./idempotency.js";
 import { openapiDocument } from "./openapi.js";
+import { challengeCancelRoutes } from "./routes/challenge-cancel.js";
+import { challengeListRoutes } from "./routes/challenge-list.js";
 import { challengeRoutes } from "./routes/challenges.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { requestAuthRoutes } from "./routes/request-auth.js";
+import { serviceRoutes } from "./routes/services.js";
+import { statsRoutes } from "./routes/stats.js";
 import { validateAuthRoutes } from "./routes/validate-auth.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
-/** The routes an API key opens (all of them open to anyone when API_KEYS is empty). */
-export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges", "/challenges/*", "/stats"] as const;
+/**
+ * The routes an API key opens (all of them open to anyone when API_KEYS is empty). A
+ * wildcard covers its bare path too (`/challenges/*` matches `/challenges`): listing both
+ * would run the key's checks twice on it, and count its requests twice.
+ */
+export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges/*", "/stats"] as const;
 
-/** The admin API: services, managed with an admin key only, never open. */
-export const ADMIN_ROUTES = ["/services", "/services/*"] as const;
+/** The admin API: services (`/services` and below), managed with an admin key only, never open. */
+export const ADMIN_ROUTES = ["/services/*"] as const;
 
 /**
  * The HTTP application. No I/O happens here: every part comes in through deps. Each
@@ -71,7 +79,7 @@ export function createApp(deps: AppDeps) {
   const rate = requestRate(deps);
   const service = keyService(deps);
   for (const path of KEYED_ROUTES) app.use(path, auth, rate, service);
-  for (const path of ADMIN_ROUTES) app.use(path, apiKeyAuth(deps, "admin"), rate);
+  for (const path of ADMIN_ROUTES) app.use(path, apiKeyAuth(deps, "admin"), requestRate(deps, "admin"));
   app.use("/request-auth", idempotency(deps));
 
   app.route("/", healthRoutes(deps));
@@ -80,6 +88,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", requestAuthRoutes(deps));
   app.route("/", validateAuthRoutes(deps));
   app.route("/", challengeRoutes(deps));
+  app.route("/", challengeListRoutes(deps));
+  app.route("/", challengeCancelRoutes(deps));
+  app.route("/", statsRoutes(deps));
+  app.route("/", serviceRoutes(deps));
   app.route("/", docsRoutes(deps, openapiDocument(app)));
 
   app.notFound((c) => sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));

@@ -5,6 +5,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { DEFAULT_SERVICE_ID } from "../db/schema.js";
 import { findKey, type FoundKey } from "../keys/api-keys.js";
 import { authFailures } from "../limits/auth-failures.js";
+import { recordRefusal } from "../limits/refusal-log.js";
 import { countRequest } from "../limits/request-rate.js";
 import { AUTH_FAILURES, REQUESTS_PER_KEY } from "../limits/rules.js";
 import type { AppDeps, AppEnv } from "./env.js";
@@ -136,13 +137,24 @@ function fromAnotherOrigin(c: Context<AppEnv>, publicBaseUrl: string): boolean {
   return origin !== new URL(publicBaseUrl).origin && origin !== new URL(c.req.url).origin;
 }
 
-/** Counts the request against its key's per-minute budget: 429 once it is spent. */
-export function requestRate(deps: AppDeps): MiddlewareHandler<AppEnv> {
+/**
+ * Counts the request against its key's per-minute budget: 429 once it is spent. A
+ * service key's refusals count in its service's statistics (an admin key's, `role`
+ * "admin", act in no service).
+ */
+export function requestRate(deps: AppDeps, role: "service" | "admin" = "service"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.get("apiKey");
-    const wait = await countRequest(deps.database, `key:${key.name}`, key.perMinute, deps.clock.now());
+    const now = deps.clock.now();
+    const wait = await countRequest(deps.database, `key:${key.name}`, key.perMinute, now);
     if (wait !== null) {
       deps.metrics.limitRefusals.inc({ limit: REQUESTS_PER_KEY.name, service: key.serviceId });
+      // Before the number is known: no country. Failing to count it must not change the answer.
+      if (role === "service") {
+        await recordRefusal(deps.database, { serviceId: key.serviceId, country: "", limit: REQUESTS_PER_KEY.name, now }).catch((err: unknown) =>
+          c.get("log").error({ err }, "could not record the refusal for the statistics"),
+        );
+      }
       throw new AppError(
         "rate_limited",
         REQUESTS_PER_KEY.message({ ...deps.config.limits, requestsPerKeyPerMinute: key.perMinute }),

@@ -44,6 +44,9 @@ const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
     retry_after_seconds: retryAfterSeconds,
   },
   attempts_exhausted: { retry_after_seconds: retryAfterSeconds },
+  challenge_not_pending: {
+    status: z.enum(["approved", "expired", "superseded", "failed", "too_many_attempts"]).meta({ description: "How the challenge ended." }),
+  },
   invalid_number: carrierSaidSo,
   destination_not_allowed: carrierSaidSo,
   carrier_error: carrierDetails,
@@ -100,6 +103,10 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   name_taken: {
     when: "another live service has this name",
     example: { message: "a service named \"consumer-app\" exists already; pick another name" },
+  },
+  challenge_not_pending: {
+    when: "the challenge has already ended otherwise (approved, expired, superseded, failed, too_many_attempts): nothing was changed; `status` says how it ended",
+    example: { message: "the challenge is approved, not pending; nothing was changed", status: "approved" },
   },
   payload_too_large: { when: "a body over 16 KB", example: { message: "request body is over 16 KB" } },
   unsupported_media_type: {

@@ -22,6 +22,7 @@ export const ERRORS = {
   request_timeout: 408,
   idempotency_in_flight: 409,
   name_taken: 409,
+  challenge_not_pending: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

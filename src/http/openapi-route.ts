@@ -41,5 +41,7 @@ export function jsonResponse<S extends z.ZodType>(description: string, schema: S
 
 /** The API routes need a Bearer key (the scheme is registered in openapi.ts). */
 export const apiKeySecurity = [{ apiKey: [] }];
+/** The admin API (/services) needs an admin key, another kind of Bearer key. */
+export const adminKeySecurity = [{ adminKey: [] }];
 /** No credentials: health, documentation, and the webhooks (checked by their signature instead). */
 export const publicRoute: Array<Record<string, string[]>> = [];

@@ -12,6 +12,7 @@ import type { Env } from "hono";
 const TAGS = [
   { name: "Verification", description: "Your backend: ask for a call, check the code, follow the challenge." },
   { name: "Carrier webhooks", description: "Called by Twilio or SignalWire with each call, signed; not for you to call." },
+  { name: "Services", description: "Your operators, with an admin key: the services (apps) on this deployment and their settings." },
   { name: "Operations", description: "Health, readiness and metrics." },
   { name: "Documentation", description: "This document and its reference page." },
 ];
@@ -20,7 +21,7 @@ const DESCRIPTION = `Proves a person holds a phone number by calling it and read
 
 Your backend asks for a call (\`POST /request-auth\`), the carrier rings the phone and fetches a signed webhook that reads the code twice, and your backend checks what the user typed (\`POST /validate-auth\`).
 
-Request bodies may be JSON or a form (\`application/x-www-form-urlencoded\`, \`multipart/form-data\`); anything else is 415, and a body over 16 KB is 413. Errors have one shape, \`{"error": {"code", "message", ...details}}\`; messages say what to do next. A known path with the wrong method answers 405 \`method_not_allowed\` with \`Allow\`; an unknown path 404 \`not_found\`. Every response carries \`X-Request-Id\`.`;
+Request bodies may be JSON or a form (\`application/x-www-form-urlencoded\`, \`multipart/form-data\`), the admin API's (\`/services\`, with an admin key) JSON only; anything else is 415, and a body over 16 KB is 413. Errors have one shape, \`{"error": {"code", "message", ...details}}\`; messages say what to do next. A known path with the wrong method answers 405 \`method_not_allowed\` with \`Allow\`; an unknown path 404 \`not_found\`. Every response carries \`X-Request-Id\`.`;
 
 function registerSecuritySchemes(app: OpenAPIHono) {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
@@ -28,6 +29,11 @@ function registerSecuritySchemes(app: OpenAPIHono) {
     scheme: "bearer",
     description:
       "A key from API_KEYS or from `npm run keys -- create`. With no API_KEYS configured (development only) the API is open: a request without Authorization is let in.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An admin key, from ADMIN_API_KEYS or `voice-otp keys create NAME --admin`: it manages services and places no call. Never open, even without API_KEYS.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
     type: "http",

@@ -38,7 +38,7 @@ export const validateDenied = z
     status: z.literal("denied"),
     reason: deniedReason.meta({
       description:
-        "`incorrect`: wrong code; `expired`: its OTP_TTL_SECONDS passed; `no_pending_challenge`: nothing waiting (never requested, already approved, superseded or failed); `too_many_attempts`: its guesses are used up; `locked`: FAILED_VALIDATIONS_PER_NUMBER_PER_DAY wrong guesses in 24 hours.",
+        "`incorrect`: wrong code; `expired`: its OTP_TTL_SECONDS passed; `no_pending_challenge`: nothing waiting (never requested, already approved, superseded, failed or canceled); `too_many_attempts`: its guesses are used up; `locked`: FAILED_VALIDATIONS_PER_NUMBER_PER_DAY wrong guesses in 24 hours.",
     }),
     attempts_remaining: z.number().int().min(0).meta({ description: "Guesses left for this code (0 unless `incorrect`)." }),
     challenge_id: z.string().optional().meta({

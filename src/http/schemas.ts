@@ -16,7 +16,10 @@ export const requestAuthBody = z
     }),
     language: text(16)
       .optional()
-      .meta({ description: "`en`, `es`, `fr`, `de` or `pt` (a region suffix such as `pt-BR` is accepted); default LANGUAGE." }),
+      .meta({
+        description:
+          "`en`, `es`, `fr`, `de` or `pt`, or a regional tag with voices such as `pt-BR`. Without it: the number's country's language when the key's service lists it in `languages`, else the service's `language`.",
+      }),
     // The end user's address: the caller is usually one backend server, so its own says nothing.
     client_ip: z
       .string()

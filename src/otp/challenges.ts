@@ -6,7 +6,8 @@ import { isExpired } from "./rules.js";
 
 /**
  * A challenge: one code for one number. This module reads challenges; issue.ts
- * creates them, check-code.ts judges guesses and call-events.ts follows the call.
+ * creates them, check-code.ts judges guesses, call-events.ts follows the call,
+ * cancel.ts ends one on the backend's request and list.ts pages through them.
  */
 
 export type ChallengeStatus = "pending" | "approved" | "expired" | "superseded" | "failed" | "too_many_attempts" | "canceled";
@@ -56,7 +57,8 @@ export interface ChallengeView {
   callEvents: Array<{ status: string; at: Date }>;
 }
 
-interface ChallengeRow {
+/** A challenges row as the views read it (VIEW_COLUMNS), with its call events as JSON. */
+export interface ChallengeRow {
   id: string;
   service_id: string;
   number: string;
@@ -76,22 +78,31 @@ interface ChallengeRow {
   events: string | Array<{ id: number; status: string; at: string }>;
 }
 
+/** The columns of `c` (challenges) a view shows: never the code or its MAC. */
+export const VIEW_COLUMNS = sql`c.id, c.service_id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
+           c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code, c.api_key_name`;
+
+/** The call events of `c` as one JSON array, [] when it has none. */
+export const EVENTS_COLUMN = sql`coalesce((select json_agg(json_build_object('id', e.id, 'status', e.status, 'at', e.at))
+                     from call_events e where e.challenge_id = c.id), '[]'::json) as events`;
+
 /** A challenge of this service as the backend may see it: never the code or its MAC. Another service's is not found. */
 export async function getChallenge(deps: ChallengeDeps, serviceId: string, id: string): Promise<ChallengeView | null> {
   const [row] = await deps.database.rows<ChallengeRow>(sql`
-    select c.id, c.service_id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
-           c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code, c.api_key_name,
-           coalesce((select json_agg(json_build_object('id', e.id, 'status', e.status, 'at', e.at))
-                     from call_events e where e.challenge_id = c.id), '[]'::json) as events
+    select ${VIEW_COLUMNS}, ${EVENTS_COLUMN}
     from challenges c where c.id = ${id} and c.service_id = ${serviceId}`);
-  if (!row) return null;
+  return row ? toView(row, deps.clock.now()) : null;
+}
+
+/** A row as the view shows it: a pending challenge past its expiry reads as expired (the sweep has yet to end it). */
+export function toView(row: ChallengeRow, now: Date): ChallengeView {
   const expiresAt = new Date(row.expires_at);
   const events = typeof row.events === "string" ? (JSON.parse(row.events) as Exclude<ChallengeRow["events"], string>) : row.events;
   return {
     id: row.id,
     serviceId: row.service_id,
     number: row.number,
-    status: row.status === "pending" && isExpired(expiresAt, deps.clock.now()) ? "expired" : row.status,
+    status: row.status === "pending" && isExpired(expiresAt, now) ? "expired" : row.status,
     language: row.language,
     attemptsUsed: Number(row.attempts),
     attemptsAllowed: Number(row.max_attempts),

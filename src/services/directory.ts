@@ -16,6 +16,12 @@ export interface ServiceDirectory {
   readonly default: ServiceSettings;
   /** A service's settings, deleted or not; undefined for an id no service ever had. */
   find(id: string): Promise<(ServiceSettings & { deleted: boolean }) | undefined>;
+  /**
+   * Drops a service's entry after this instance changed it. The notification would drop it
+   * too, but it comes over another connection and may arrive after this instance's next
+   * request: the admin API's own change holds for the very next one.
+   */
+  forget(id: string): void;
 }
 
 const UNHEARD_TTL_MS = 1000;
@@ -71,5 +77,6 @@ export async function openServiceDirectory(opts: {
       settings.catch(() => cache.delete(id));
       return settings;
     },
+    forget: (id) => void cache.delete(id),
   };
 }

@@ -119,13 +119,22 @@ const KIND_WORDS: Record<Kind, string> = {
   list: "an array of strings",
 };
 
+/** A message the environment's parsers wrote of their variables, told in the admin API's names. */
+function inSettingNames(message: string): string {
+  let said = message;
+  for (const n of SETTING_NAMES) {
+    said = said.replace(new RegExp(`\\b${SETTINGS[n].variable}=`, "g"), `${n} to `).replace(new RegExp(`\\b${SETTINGS[n].variable}\\b`, "g"), n);
+  }
+  return said;
+}
+
 function parseSetting(name: SettingName, value: unknown): unknown {
   const f: Field = SETTINGS[name];
   if (value === null && name === "voice") return undefined;
   const raw = asVariable(f.kind, value);
   if (raw === undefined) throw new SettingError(name, `must be ${KIND_WORDS[f.kind]}${name === "voice" ? " or null" : ""}`);
   const parsed = (envSchema.shape[f.variable] as z.ZodTypeAny).safeParse(raw);
-  if (!parsed.success) throw new SettingError(name, parsed.error.issues[0]!.message);
+  if (!parsed.success) throw new SettingError(name, inSettingNames(parsed.error.issues[0]!.message));
   return parsed.data;
 }
 
@@ -168,7 +177,7 @@ export function serviceSettings(
     try {
       s.voice = chooseVoice(voice, s.language, carrier);
     } catch (err) {
-      if (err instanceof ConfigError) throw new SettingError("voice", err.message.replace(/^VOICE: /, "").replace(/\(LANGUAGE\)/g, "(language)"));
+      if (err instanceof ConfigError) throw new SettingError("voice", inSettingNames(err.message.replace(/^VOICE: /, "")));
       throw err;
     }
   }

@@ -23,6 +23,8 @@ export interface StoredService {
 }
 
 export const SERVICE_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+/** Every service id starts with it; no name may. */
+export const ID_PREFIX = "svc_";
 const NAME_RULE = "a service name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
 interface Row {
@@ -49,6 +51,8 @@ const fromRow = (r: Row): StoredService => ({
 function checkName(name: string): void {
   if (!SERVICE_NAME.test(name)) throw new SettingError("name", NAME_RULE);
   if (name === DEFAULT_SERVICE_ID) throw new SettingError("name", `"${DEFAULT_SERVICE_ID}" is the service the environment defines`);
+  // The admin API finds a service by id alone: a name shaped like an id could be taken for one.
+  if (name.startsWith(ID_PREFIX)) throw new SettingError("name", `a name cannot start with "${ID_PREFIX}", which service ids start with`);
 }
 
 /** A live service's name is taken: another service holds it. */
@@ -74,7 +78,7 @@ export async function createService(
 ): Promise<StoredService> {
   checkName(input.name);
   const service: StoredService = {
-    id: `svc_${randomBytes(12).toString("base64url")}`,
+    id: `${ID_PREFIX}${randomBytes(12).toString("base64url")}`,
     name: input.name,
     settings: checkSettings(input.settings),
     createdAt: now,

@@ -6,6 +6,7 @@ import { markFailed, recordCallPlaced } from "../../otp/call-events.js";
 import { issueChallenge } from "../../otp/issue.js";
 import { withdrawChallenge } from "../../otp/withdraw.js";
 import { refuseDestination } from "../../limits/destinations.js";
+import { recordRefusal } from "../../limits/refusal-log.js";
 import { maskNumber, parsePhone } from "../../phone.js";
 import { languageForNumber } from "../../voice/number-language.js";
 import { resolveLanguage, LANGUAGES } from "../../voice/phrases.js";
@@ -24,7 +25,7 @@ export const requestAuthRoute = createRoute({
   tags: ["Verification"],
   summary: "Call a number and read it a new code",
   description:
-    "Creates a challenge (one code for one number, valid OTP_TTL_SECONDS, OTP_MAX_ATTEMPTS guesses) and asks the carrier to call. A pending challenge for the same number is superseded; its wrong guesses carry over. The 201 means the carrier accepted the call, not that anyone answered: follow it with GET /challenges/{id}. When the carrier refuses the call outright (400 `invalid_number` or `destination_not_allowed` with `carrier_code`, 503 `carrier_auth_failed` or `carrier_throttled`), nobody's phone rang: no challenge is kept and nothing counts toward the limits. In a form, encode `+` as `%2B`.",
+    "Creates a challenge in the key's service (one code for one number, of the service's `code_length`, valid `code_ttl_seconds`, `max_attempts` guesses) and asks the carrier to call. Without `language`, the call speaks the number's country's language if the service lists it in `languages`, else the service's `language`. A pending challenge for the same number in the service is superseded; its wrong guesses carry over. The 201 means the carrier accepted the call, not that anyone answered: follow it with GET /challenges/{id}. When the carrier refuses the call outright (400 `invalid_number` or `destination_not_allowed` with `carrier_code`, 503 `carrier_auth_failed` or `carrier_throttled`), nobody's phone rang: no challenge is kept and nothing counts toward the limits. In a form, encode `+` as `%2B`.",
   security: apiKeySecurity,
   request: {
     headers: z.object({
@@ -101,8 +102,14 @@ export function requestAuthRoutes(deps: AppDeps) {
       apiKeyName: c.get("apiKey").name,
       clientIp: body.client_ip,
     });
+    // Counted for the service's statistics; failing to count it must not change the answer.
+    const countRefusal = (limit: string) =>
+      recordRefusal(deps.database, { serviceId: service.id, country: parsed.phone.country ?? "", limit, now: deps.clock.now() }).catch((err: unknown) =>
+        c.get("log").error({ err }, "could not record the refusal for the statistics"),
+      );
     if (issued.kind === "limited") {
       deps.metrics.limitRefusals.inc({ service: service.id, limit: issued.limit });
+      await countRefusal(issued.limit);
       c.get("log").warn({ limit: issued.limit, to: maskNumber(number) }, "call refused by a limit");
       throw new AppError(
         "rate_limited",
@@ -113,6 +120,7 @@ export function requestAuthRoutes(deps: AppDeps) {
     }
     if (issued.kind === "attempts_exhausted") {
       deps.metrics.limitRefusals.inc({ service: service.id, limit: "attempts_exhausted" });
+      await countRefusal("attempts_exhausted");
       const wait = Math.max(1, Math.ceil((issued.lockedUntil.getTime() - deps.clock.now().getTime()) / 1000));
       throw new AppError(
         "attempts_exhausted",

@@ -22,7 +22,7 @@ export async function snapshot(database: Database): Promise<Snapshot> {
   return out;
 }
 
-const SPECIFIC = ["public.challenges", "public.call_events", "public.call_counts", "public.rate_windows", "public.idempotency_keys"];
+const SPECIFIC = ["public.challenges", "public.call_events", "public.call_counts", "public.rate_windows", "public.idempotency_keys", "public.limit_refusals"];
 // Set when the challenge is created and never changed by anything a request can do.
 const IMMUTABLE = ["id", "number", "number_prefix", "client_ip", "language", "gate_digit", "max_attempts", "carrier", "api_key_name", "created_at", "expires_at"];
 const UNANSWERED = /^call-(busy|no-answer|failed|canceled)$/;
@@ -136,6 +136,16 @@ export function compareDatabase(
   for (const r of rows(after, "public.rate_windows")) {
     const owner = String(r.bucket).replace(/^key:/, "");
     if (!owners.has(owner)) problem(`a request counter for ${String(r.bucket)}`);
+  }
+
+  // refusals for the statistics: one per 429, under the limit it named.
+  const refused = new Map<string, number>();
+  for (const [when, sign] of [[before, -1], [after, 1]] as const) {
+    for (const r of rows(when, "public.limit_refusals")) refused.set(String(r.limit), (refused.get(String(r.limit)) ?? 0) + sign * Number(r.refusals));
+  }
+  for (const limit of new Set([...refused.keys(), ...ledger.refusals.keys()])) {
+    const counted = refused.get(limit) ?? 0;
+    if (counted !== (ledger.refusals.get(limit) ?? 0)) problem(`limit_refusals counted ${counted} ${limit}, ${ledger.refusals.get(limit) ?? 0} were answered 429`);
   }
 
   // idempotency records: one per claimed key, holding the claiming answer.

@@ -34,6 +34,8 @@ export class Ledger {
   readonly signedTargets: string[] = [];
   /** Requests counted against an API key's per-minute window: surely, and perhaps (paths that may or may not reach the counter). */
   readonly hits = { definite: 0, possible: 0 };
+  /** 429 answers by the limit that refused them: each is counted once in limit_refusals. */
+  readonly refusals = new Map<string, number>();
   /** Per API key and Idempotency-Key: the statuses of the answers that claimed it. */
   readonly claims = new Map<string, number[]>();
   /** 6-digit windows in what was sent (an echo is not a leak) and in what was answered. */
@@ -56,6 +58,11 @@ export class Ledger {
     const status = res.status;
     const keyLimited = status === 429 && (p.method === "HEAD" || json?.error?.limit === "requests_per_key_per_minute");
     const replayed = res.headers["idempotent-replayed"] === "true";
+    if (status === 429) {
+      // A HEAD's answer has no body: only the per-key limit refuses before the route is reached.
+      const limit = p.method === "HEAD" ? "requests_per_key_per_minute" : json?.error?.code === "attempts_exhausted" ? "attempts_exhausted" : json?.error?.limit;
+      this.refusals.set(String(limit), (this.refusals.get(String(limit)) ?? 0) + 1);
+    }
 
     switch (p.aim) {
       case "request-auth":
