@@ -51,7 +51,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         409: {
@@ -177,7 +177,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["CodeDenied"] | components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["CodeDenied"] | components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         413: {
@@ -271,7 +271,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         429: {
@@ -336,7 +336,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         404: {
@@ -409,7 +409,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         404: {
@@ -500,7 +500,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
           };
         };
         429: {
@@ -1052,6 +1052,13 @@ export interface components {
         message: string;
       };
     };
+    Error_forbidden: {
+      error: {
+        /** @enum {string} */
+        code: "forbidden";
+        message: string;
+      };
+    };
     Error_idempotency_in_flight: {
       error: {
         /** @enum {string} */
@@ -1287,13 +1294,6 @@ export interface components {
       calls_per_number_per_day?: number;
       failed_validations_per_number_per_day?: number;
       calls_per_day?: number;
-    };
-    Error_forbidden: {
-      error: {
-        /** @enum {string} */
-        code: "forbidden";
-        message: string;
-      };
     };
     Error_name_taken: {
       error: {

@@ -35,7 +35,7 @@ export const cancelRoute = createRoute({
         },
       },
     }),
-    ...errorResponses(["unauthorized", "cross_origin", "not_found", "challenge_not_pending", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+    ...errorResponses(["unauthorized", "cross_origin", "forbidden", "not_found", "challenge_not_pending", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
       rate_limited: keyRateLimitedExample,
     }),
   },

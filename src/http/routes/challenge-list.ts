@@ -52,7 +52,7 @@ export const listRoute = createRoute({
       },
       last: { summary: "The last page", value: { challenges: [], next_cursor: null } },
     }),
-    ...errorResponses(["invalid_request", "unauthorized", "cross_origin", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+    ...errorResponses(["invalid_request", "unauthorized", "cross_origin", "forbidden", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
       invalid_request: { message: "cursor: not a cursor this service gave; start again without it", field: "cursor" },
       rate_limited: keyRateLimitedExample,
     }),

@@ -76,7 +76,7 @@ export const challengeRoute = createRoute({
   },
   responses: {
     200: jsonResponse("The challenge.", challengeView, challengeExamples),
-    ...errorResponses(["unauthorized", "cross_origin", "not_found", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+    ...errorResponses(["unauthorized", "cross_origin", "forbidden", "not_found", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
       rate_limited: keyRateLimitedExample,
     }),
   },

@@ -60,6 +60,7 @@ export const requestAuthRoute = createRoute({
       "unsupported_language",
       "unauthorized",
       "cross_origin",
+      "forbidden",
       "idempotency_in_flight",
       "payload_too_large",
       "unsupported_media_type",

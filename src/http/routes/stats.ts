@@ -81,7 +81,7 @@ export const statsRoute = createRoute({
         },
       },
     }),
-    ...errorResponses(["invalid_request", "unauthorized", "cross_origin", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
+    ...errorResponses(["invalid_request", "unauthorized", "cross_origin", "forbidden", "rate_limited", "internal_error", "service_unavailable", "shutting_down"], {
       invalid_request: { message: `until: the range is over ${MAX_DAYS} days; ask for a shorter one`, field: "until" },
       rate_limited: keyRateLimitedExample,
     }),

@@ -60,7 +60,7 @@ export const validateAuthRoute = createRoute({
           error: { code: "no_pending_challenge", message: DENIED_MESSAGES.no_pending_challenge },
         },
       },
-    }), ["cross_origin"]),
+    }), ["cross_origin", "forbidden"]),
     ...errorResponses([
       "invalid_request",
       "invalid_number",
