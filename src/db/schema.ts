@@ -165,3 +165,53 @@ export const limitRefusals = pgTable(
   },
   (t) => [primaryKey({ columns: [t.serviceId, t.day, t.country, t.limit] })],
 );
+
+/**
+ * Where a service's events go (issue 21's signed webhooks): one endpoint per service. The
+ * default service's comes from WEBHOOK_URL and WEBHOOK_SECRET, written here at start-up.
+ */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  serviceId: text("service_id").primaryKey(),
+  url: text("url").notNull(),
+  // The signing secret (whsec_…), sealed with SECRET_KEY: the database alone cannot sign.
+  secretSealed: text("secret_sealed").notNull(),
+  // The secret before the last rotation, signed with as well until previous_until.
+  previousSecretSealed: text("previous_secret_sealed"),
+  previousUntil: timestamp("previous_until", { withTimezone: true, mode: "date" }),
+  // The event types it wants; null: every type.
+  eventTypes: text("event_types").array(),
+  // Set when the receiver answered 410 Gone: nothing more is sent until it is set again.
+  disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+});
+
+/**
+ * The outbox: each event written in the statement that makes the change it reports, then
+ * delivered by whichever instance claims it first (src/events/dispatcher.ts).
+ */
+export const events = pgTable(
+  "events",
+  {
+    // msg_…: the webhook-id of every attempt, so receivers can deduplicate.
+    id: text("id").primaryKey(),
+    serviceId: text("service_id").notNull(),
+    challengeId: text("challenge_id"),
+    type: text("type").notNull(),
+    // The JSON sent, the same bytes on every attempt.
+    body: text("body").notNull(),
+    state: text("state").notNull().default("pending"), // pending | delivered | failed
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull(),
+    // An instance delivering it holds it until then; after, another may claim it again.
+    claimedUntil: timestamp("claimed_until", { withTimezone: true, mode: "date" }),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    index("events_due").on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    index("events_challenge").on(t.challengeId),
+    index("events_service_created").on(t.serviceId, t.createdAt),
+  ],
+);
