@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "./db/open.js";
 import type { Clock } from "./otp/clock.js";
+import { enqueueEvents } from "./events/outbox.js";
 import { expiredSql } from "./otp/rules.js";
 
 /**
@@ -23,9 +24,12 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 export async function sweep(database: Database, now: Date, retentionHours: number): Promise<SweepResult> {
   // An expired code can no longer be read or accepted; this wipes it from the table too.
   const expired = await database.rows(sql`
-    update challenges set status = 'expired', code_mac = null, code_sealed = null, ended_at = expires_at
-    where status = 'pending' and ${expiredSql(now)}
-    returning id`);
+    with expired as (
+      update challenges set status = 'expired', code_mac = null, code_sealed = null, ended_at = expires_at
+      where status = 'pending' and ${expiredSql(now)}
+      returning id, service_id, number, status, attempts, expires_at),
+    told as (${enqueueEvents(sql`expired s`, "challenge.expired", "expired", sql`s.expires_at`)})
+    select id from expired`);
   // created_at bounds the scan by index; a challenge ends after it is created, so the
   // ended_at test alone decides. Retention is at least the limits' 24-hour window.
   const cutoff = ts(new Date(now.getTime() - retentionHours * 3600_000));
@@ -40,6 +44,8 @@ export async function sweep(database: Database, now: Date, retentionHours: numbe
   await database.rows(sql`delete from idempotency_keys where created_at < ${ts(new Date(now.getTime() - 24 * 3600_000))}`);
   // The statistics' refusals, kept as long as the challenges they sit beside: a day goes once all of it is past the retention.
   await database.rows(sql`delete from limit_refusals where day < ${cutoff} - interval '1 day'`);
+  // Events delivered or given up on, kept as long as the challenges they report.
+  await database.rows(sql`delete from events where state <> 'pending' and created_at < ${cutoff}`);
   return { expired: expired.length, purged: purged.length, windows: windows.length };
 }
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { PROGRESS, progress, type CallStatus } from "./call-status.js";
+import { enqueueEvents } from "../events/outbox.js";
 import type { ChallengeDeps } from "./deps.js";
 
 /** What the carrier reports of a challenge's call: the call it placed, and its progress. */
@@ -38,6 +39,9 @@ export async function recordCallEvent(
 ): Promise<{ recorded: boolean; serviceId?: string }> {
   const at = ts(deps.clock.now());
   const ends = UNANSWERED.has(event.status);
+  // The backend hears that the call was answered, or that it never was (and why).
+  const told = event.status === "in-progress" ? enqueueEvents(sql`moved s`, "call.answered", null, deps.clock.now())
+    : ends ? enqueueEvents(sql`moved s`, "call.unanswered", event.status, deps.clock.now()) : undefined;
   const rows = await deps.database.rows(sql`
     with moved as (
       update challenges set call_status = ${event.status}, call_sid = ${event.callSid},
@@ -48,7 +52,8 @@ export async function recordCallEvent(
                  code_sealed = case when status = 'pending' then null else code_sealed end,
                  ended_at = case when status = 'pending' then ${at} else ended_at end` : sql``}
       where id = ${event.challengeId} and (call_sid is null or call_sid = ${event.callSid}) and ${progressSql} < ${progress(event.status)}
-      returning id, service_id)
+      returning id, service_id, number, status, attempts)
+    ${told ? sql`, told as (${told})` : sql``}
     insert into call_events (challenge_id, call_sid, status, at)
     select id, ${event.callSid}, ${event.status}, ${at} from moved
     on conflict do nothing
@@ -60,9 +65,12 @@ export async function recordCallEvent(
 /** The carrier refused or could not be reached: the challenge ends and its code is wiped. */
 export async function markFailed(deps: ChallengeDeps, id: string, failureCode: string): Promise<void> {
   await deps.database.rows(sql`
-    update challenges set status = 'failed', failure_code = ${failureCode},
-           code_mac = null, code_sealed = null, ended_at = ${ts(deps.clock.now())}
-    where id = ${id} and status = 'pending'`);
+    with failed as (
+      update challenges set status = 'failed', failure_code = ${failureCode},
+             code_mac = null, code_sealed = null, ended_at = ${ts(deps.clock.now())}
+      where id = ${id} and status = 'pending'
+      returning id, service_id, number, status, attempts)
+    ${enqueueEvents(sql`failed s`, "challenge.failed", failureCode, deps.clock.now())}`);
 }
 
 /** Of these challenges, those whose call may still ask for its code: pending, and the call not ended. */
@@ -74,9 +82,16 @@ export async function callsStillOn(deps: ChallengeDeps, ids: string[]): Promise<
   return rows.map((r) => r.id);
 }
 
-/** Remembers what answered the call (AnsweredBy) when the voice webhook reports it. */
-export async function recordAnsweredBy(deps: ChallengeDeps, id: string, answeredBy: string): Promise<void> {
-  await deps.database.rows(sql`update challenges set answered_by = ${answeredBy} where id = ${id}`);
+/**
+ * A machine or a fax answered and heard no code: remembers what answered (when the voice
+ * webhook says) and tells the backend, in one statement.
+ */
+export async function recordMachine(deps: ChallengeDeps, id: string, answeredBy: string | undefined): Promise<void> {
+  await deps.database.rows(sql`
+    with machine as (
+      update challenges set answered_by = coalesce(${answeredBy ?? null}, answered_by) where id = ${id}
+      returning id, service_id, number, status, attempts, answered_by)
+    ${enqueueEvents(sql`machine s`, "call.machine", sql`s.answered_by`, deps.clock.now())}`);
 }
 
 /** What answered the call, as the carrier last reported it (a status callback may have told it first). */

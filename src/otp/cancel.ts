@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { getChallenge, type ChallengeView } from "./challenges.js";
+import { enqueueEvents } from "../events/outbox.js";
 import type { ChallengeDeps } from "./deps.js";
 import { expiredSql } from "./rules.js";
 
@@ -27,8 +28,11 @@ const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 export async function cancelChallenge(deps: ChallengeDeps, serviceId: string, id: string): Promise<CancelResult> {
   const now = deps.clock.now();
   await deps.database.rows(sql`
-    update challenges set status = 'canceled', code_mac = null, code_sealed = null, ended_at = ${ts(now)}
-    where id = ${id} and service_id = ${serviceId} and status = 'pending' and not (${expiredSql(now)})`);
+    with canceled as (
+      update challenges set status = 'canceled', code_mac = null, code_sealed = null, ended_at = ${ts(now)}
+      where id = ${id} and service_id = ${serviceId} and status = 'pending' and not (${expiredSql(now)})
+      returning id, service_id, number, status, attempts)
+    ${enqueueEvents(sql`canceled s`, "challenge.canceled", null, now)}`);
   const view = await getChallenge(deps, serviceId, id);
   if (!view) return { kind: "not_found" };
   return { kind: view.status === "canceled" ? "canceled" : "not_pending", view };

@@ -3,6 +3,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { batched, onePer } from "../db/batch.js";
 import { DatabaseBusyError, type Database } from "../db/open.js";
 import { FAILED_VALIDATIONS, failedGuesses, hasReached } from "../limits/rules.js";
+import { enqueueEvents, type EventType } from "../events/outbox.js";
 import { macCode } from "./codes.js";
 import type { ChallengeDeps, ServiceRules } from "./deps.js";
 import { guessesLeft, isExpired } from "./rules.js";
@@ -40,6 +41,8 @@ interface Write {
   /** The challenge ends: its code material is wiped. */
   ends: boolean;
   now: Date;
+  /** What the backend is told of it, if anything (src/events/outbox.ts). */
+  event?: { type: EventType; reason?: string };
 }
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
@@ -76,17 +79,22 @@ function readBatch(database: Database, by: By, guesses: Aim[]): Promise<Array<Se
 
 /** Applies each write of a batch whose challenge is unchanged since it was read: one statement. */
 async function writeBatch(database: Database, writes: Write[]): Promise<boolean[]> {
+  // '' for no event: an empty string survives every driver's array encoding where null may not.
   const rows = await retryDeadlock(() => database.rows<{ ord: number }>(sql`
-    update challenges c set status = u.status, attempts = u.attempts, failures = u.failures,
-           code_mac = case when u.ends::boolean then null else c.code_mac end,
-           code_sealed = case when u.ends::boolean then null else c.code_sealed end,
-           ended_at = case when u.ends::boolean then u.now else c.ended_at end
-    from unnest(${p(writes.map((w) => w.id))}::text[], ${p(writes.map((w) => w.seen.attempts))}::int[], ${p(writes.map((w) => w.seen.failures))}::int[],
-                ${p(writes.map((w) => w.status))}::text[], ${p(writes.map((w) => w.attempts))}::int[], ${p(writes.map((w) => w.failures))}::int[],
-                ${p(writes.map((w) => String(w.ends)))}::text[], ${p(writes.map((w) => w.now.toISOString()))}::timestamptz[])
-      with ordinality as u(id, seen_attempts, seen_failures, status, attempts, failures, ends, now, ord)
-    where c.id = u.id and c.status = 'pending' and c.attempts = u.seen_attempts and c.failures = u.seen_failures
-    returning u.ord::int as ord`));
+    with written as (
+      update challenges c set status = u.status, attempts = u.attempts, failures = u.failures,
+             code_mac = case when u.ends::boolean then null else c.code_mac end,
+             code_sealed = case when u.ends::boolean then null else c.code_sealed end,
+             ended_at = case when u.ends::boolean then u.now else c.ended_at end
+      from unnest(${p(writes.map((w) => w.id))}::text[], ${p(writes.map((w) => w.seen.attempts))}::int[], ${p(writes.map((w) => w.seen.failures))}::int[],
+                  ${p(writes.map((w) => w.status))}::text[], ${p(writes.map((w) => w.attempts))}::int[], ${p(writes.map((w) => w.failures))}::int[],
+                  ${p(writes.map((w) => String(w.ends)))}::text[], ${p(writes.map((w) => w.now.toISOString()))}::timestamptz[],
+                  ${p(writes.map((w) => w.event?.type ?? ""))}::text[], ${p(writes.map((w) => w.event?.reason ?? ""))}::text[])
+        with ordinality as u(id, seen_attempts, seen_failures, status, attempts, failures, ends, now, event, reason, ord)
+      where c.id = u.id and c.status = 'pending' and c.attempts = u.seen_attempts and c.failures = u.seen_failures
+      returning u.ord::int as ord, c.id, c.service_id, c.number, c.status, c.attempts, u.event, u.reason, u.now),
+    announced as (${enqueueEvents(sql`written s`, sql`nullif(s.event, '')`, sql`nullif(s.reason, '')`, sql`s.now`)})
+    select ord from written`));
   const applied = writes.map(() => false);
   for (const r of rows) applied[r.ord - 1] = true;
   return applied;
@@ -145,7 +153,7 @@ export async function checkCode(
     const seen = await read();
     if (!seen) return { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true };
     if (seen.status !== "pending") return whyNothingPending(seen);
-    const write = (status: string, counted: boolean, ends: boolean): Write => ({
+    const write = (status: string, counted: boolean, ends: boolean, event?: Write["event"]): Write => ({
       id: seen.id,
       seen: { attempts: seen.attempts, failures: seen.failures },
       status,
@@ -153,24 +161,29 @@ export async function checkCode(
       failures: seen.failures + (counted ? 1 : 0),
       ends,
       now,
+      event,
     });
     let verdict: CheckResult;
     let change: Write;
     const failures = Number(seen.others) + seen.failures;
     if (isExpired(new Date(seen.expires_at), now)) {
       verdict = { kind: "denied", reason: "expired", attemptsRemaining: 0, id: seen.id };
-      change = write("expired", false, true);
+      change = write("expired", false, true, { type: "challenge.expired", reason: "expired" });
     } else if (hasReached(FAILED_VALIDATIONS, failures, limits)) {
       return { kind: "denied", reason: "locked", attemptsRemaining: 0, id: seen.id };
     } else if (seen.code_mac && timingSafeEqual(mac, Buffer.from(seen.code_mac))) {
       // Constant time: both are MACs of our own making, but a timing difference must not tell how much of one matched.
       verdict = { kind: "approved", id: seen.id };
-      change = write("approved", false, true);
+      change = write("approved", false, true, { type: "challenge.approved" });
     } else {
       const left = guessesLeft({ attempts: seen.attempts + 1, maxAttempts: seen.max_attempts });
       const lockIn = FAILED_VALIDATIONS.max(limits) - failures - 1;
       verdict = { kind: "denied", reason: "incorrect", attemptsRemaining: Math.max(0, Math.min(left, lockIn)), id: seen.id };
-      change = write(left === 0 ? "too_many_attempts" : "pending", true, left === 0);
+      // The guess that spends the challenge's budget ends it; one that reaches the number's
+      // failed-guess lock leaves it pending but unusable: the backend is told either way.
+      const event: Write["event"] =
+        left === 0 ? { type: "challenge.too_many_attempts", reason: "too_many_attempts" } : lockIn <= 0 ? { type: "challenge.locked", reason: "locked" } : undefined;
+      change = write(left === 0 ? "too_many_attempts" : "pending", true, left === 0, event);
     }
     if (await writers(database, change)) return verdict;
   }

@@ -15,6 +15,7 @@ import {
   type LimitRefusal,
   type LimitRule,
 } from "../limits/rules.js";
+import { enqueueEvents } from "../events/outbox.js";
 import { generateCode, macCode, newChallengeId, newGateDigit, sealCode } from "./codes.js";
 import type { ChallengeDeps, ServiceRules } from "./deps.js";
 import { carriedGuesses, isExpired } from "./rules.js";
@@ -90,14 +91,17 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
     if (carried.exhaustedUntil) return { kind: "attempts_exhausted", lockedUntil: carried.exhaustedUntil };
 
     // The pending challenge ends before the new one is inserted (one pending per number).
+    // One the sweep had not reached yet ends as expired, and the backend is told so.
     const superseded = earlier
       .filter((c) => c.status === "pending")
-      .map((c) =>
-        tx(sql`
-          update challenges set status = ${isExpired(new Date(c.expires_at), now) ? "expired" : "superseded"},
+      .map((c) => {
+        const expired = isExpired(new Date(c.expires_at), now);
+        const ended = sql`
+          update challenges set status = ${expired ? "expired" : "superseded"},
                  code_mac = null, code_sealed = null, ended_at = ${ts(now)}
-          where id = ${c.id}`),
-      );
+          where id = ${c.id}`;
+        return tx(expired ? sql`with ended as (${ended} returning id, service_id, number, status, attempts) ${enqueueEvents(sql`ended s`, "challenge.expired", "expired", now)}` : ended);
+      });
     const id = newChallengeId();
     const code = generateCode(otp.length);
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);

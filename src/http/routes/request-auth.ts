@@ -153,14 +153,15 @@ export function requestAuthRoutes(deps: AppDeps) {
       deps.metrics.callsFailed.inc({ service: service.id, carrier: err.carrier, failure: err.failure });
       // Refused outright, the call rang nobody: it must not hold the number back (the
       // cooldown) nor use up a limit. Anything else may have rung, so it keeps counting.
+      const failureCode = `${err.failure}:${err.carrierCode}`;
       const withdrawn =
         err.refusal !== undefined &&
-        (await withdrawChallenge(deps.otp, issued).catch((e) => {
+        (await withdrawChallenge(deps.otp, issued, failureCode).catch((e) => {
           log.error({ err: e }, "could not withdraw the refused challenge");
           return false;
         }));
       if (!withdrawn) {
-        await markFailed(deps.otp, issued.id, `${err.failure}:${err.carrierCode}`).catch((e) =>
+        await markFailed(deps.otp, issued.id, failureCode).catch((e) =>
           log.error({ err: e }, "could not mark the challenge failed"),
         );
       }

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppDeps, AppEnv } from "../env.js";
 import type { CallEvent, WebhookRequest } from "../../carriers/carrier.js";
 import { SIGNATURE_HEADERS } from "../../carriers/registry.js";
-import { recordAnsweredBy, recordCallEvent, recordedAnsweredBy } from "../../otp/call-events.js";
+import { recordCallEvent, recordedAnsweredBy, recordMachine } from "../../otp/call-events.js";
 import { codeToSpeak } from "../../otp/challenges.js";
 import type { ServiceSettings } from "../../services/settings.js";
 import { codeScript, gateScript, machineScript, noKeyScript, openingScript, unavailableScript } from "../../voice/script.js";
@@ -83,7 +83,7 @@ export function webhookRoutes(deps: AppDeps) {
     }
     if (await machineAnswered(id, event, settings)) {
       const answeredBy = event.answeredBy?.detail;
-      if (answeredBy) await recordAnsweredBy(deps.otp, id, answeredBy);
+      await recordMachine(deps.otp, id, answeredBy);
       c.get("log").info({ challenge: id, answeredBy }, "answering machine: code withheld");
       return xml(c, machineScript(settings, call.language));
     }
