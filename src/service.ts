@@ -10,7 +10,9 @@ import { newLifecycle, whenCallsEnd, whenQuiet } from "./http/drain.js";
 import { callsStillOn } from "./otp/call-events.js";
 import { createCarrier } from "./carriers/index.js";
 import { startHousekeeping } from "./housekeeping.js";
+import { startDispatcher, type Dispatcher } from "./events/dispatcher.js";
 import { createMetrics } from "./metrics.js";
+import { writeDefaultEndpoint } from "./events/default-endpoint.js";
 import { openNgrokTunnel, type Tunnel, type TunnelOpener } from "./tunnel.js";
 import type { Config } from "./config/index.js";
 import { openDatabase, type Database } from "./db/open.js";
@@ -38,6 +40,8 @@ export interface RunningService {
   deps: AppDeps;
   /** The in-process carrier simulator when CARRIER=simulator. */
   simulator?: Simulator;
+  /** Delivers the event outbox; kick() sends what was just written without waiting for the next look. */
+  dispatcher: Dispatcher;
   /**
    * Drains and stops: readiness off and new work refused at once; carrier webhooks served
    * until the calls this instance placed have ended, and in-flight requests until none has
@@ -97,6 +101,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
 
     let port = config.port;
     const services = await openServiceDirectory({ database, defaults: defaultService(config), carrier: config.carrier.name, logger });
+    await writeDefaultEndpoint(database, deriveCodeKeys(secret), config.webhook, clock.now(), logger);
     const deps: AppDeps = {
       config,
       database,
@@ -153,12 +158,14 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     logger.info({ port, publicBaseUrl: deps.publicBaseUrl(), carrier: carrier.name, database: database.kind }, "voice-otp listening");
 
     const housekeeper = startHousekeeping({ database, clock, logger, retentionHours: config.retentionHours });
+    const dispatcher = startDispatcher({ database, keys: deps.otp.keys, clock, logger, metrics: deps.metrics, config });
     const running = server;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
       deps,
       simulator,
+      dispatcher,
       close: async (graceMs = config.shutdownGraceSeconds * 1000, quietMs = 1000) => {
         const deadline = performance.now() + graceMs;
         deps.lifecycle.draining = true;
@@ -170,6 +177,10 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
         // After the drain: webhooks of calls still in flight come in through the tunnel.
         await tunnel?.close().catch(() => {});
         await housekeeper.stop();
+        // Before the database closes: the attempts in flight (each ends by its timeout) write
+        // their outcomes. A process killed sooner leaves its claims to run out, and the events
+        // are sent again by whichever instance claims them next.
+        await dispatcher.stop();
         await simulator?.close();
         await database.close();
       },

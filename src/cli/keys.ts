@@ -71,7 +71,7 @@ export async function keysCommand(args: string[]): Promise<void> {
 }
 
 /** The live service --service names; the default service by its name too. */
-async function serviceOf(database: Database, idOrName: string): Promise<{ id: string; name: string }> {
+export async function serviceOf(database: Database, idOrName: string): Promise<{ id: string; name: string }> {
   if (idOrName === DEFAULT_SERVICE_ID) return { id: DEFAULT_SERVICE_ID, name: DEFAULT_SERVICE_ID };
   const found = await findService(database, idOrName);
   if (!found) throw new Error(`no service "${idOrName}": \`voice-otp services list\` shows them, \`voice-otp services create NAME\` makes one`);

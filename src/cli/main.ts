@@ -5,6 +5,7 @@ import { ConfigError } from "../config/index.js";
 import { KeyError } from "../keys/api-keys.js";
 import { CALL_HELP, callCommand } from "./call.js";
 import { CHALLENGES_HELP, challengesCommand } from "./challenges.js";
+import { EVENTS_HELP, eventsCommand } from "./events.js";
 import { KEYS_HELP, keysCommand } from "./keys.js";
 import { MIGRATE_HELP, migrateCommand } from "./migrate.js";
 import { SERVICES_HELP, servicesCommand } from "./services.js";
@@ -18,7 +19,8 @@ commands:
   serve        run the service (configuration from the environment and .env)
   migrate      apply database migrations and exit
   keys         create, list or revoke API keys kept in the database
-  services     create, list, show, update or delete services (apps) and their settings
+  services     create, list, show, update or delete services (apps), their settings and webhooks
+  events       list or retry the events sent to webhooks; make a webhook secret
   simulate     run the carrier simulator alone (SIMULATOR_* variables)
   call NUMBER  request a call through a running service and check the code you heard
   challenges   list or cancel a running service's challenges (through its API)
@@ -41,7 +43,7 @@ its in-process simulator).
 
 ${OUTCOMES_HELP}`;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, services: SERVICES_HELP, simulate: SIMULATE_HELP, call: CALL_HELP, challenges: CHALLENGES_HELP, stats: STATS_HELP };
+const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, services: SERVICES_HELP, events: EVENTS_HELP, simulate: SIMULATE_HELP, call: CALL_HELP, challenges: CHALLENGES_HELP, stats: STATS_HELP };
 
 async function main(argv: string[]): Promise<number | "running"> {
   const [command, ...args] = argv;
@@ -72,6 +74,9 @@ async function main(argv: string[]): Promise<number | "running"> {
       return 0;
     case "services":
       await servicesCommand(args);
+      return 0;
+    case "events":
+      await eventsCommand(args);
       return 0;
     case "challenges":
       return challengesCommand(args);

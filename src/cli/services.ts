@@ -5,6 +5,7 @@ import { defaultService, describeSettings, serviceSettings, SETTING_NAMES, SETTI
 import { createService, deleteService, findService, listServices, updateService, type StoredService } from "../services/store.js";
 import { openServiceDatabase } from "./database.js";
 import { parseOptions, type OptionSpec } from "./options.js";
+import { serviceWebhookCommand } from "./service-webhook.js";
 import { UsageError } from "./usage.js";
 
 const width = Math.max(...SETTING_NAMES.map((n) => n.length));
@@ -14,6 +15,7 @@ export const SERVICES_HELP = `usage: voice-otp services create NAME [--set SETTI
        voice-otp services show ID|NAME
        voice-otp services update ID|NAME [--name NEW] [--set SETTING=VALUE ...] [--reset SETTING ...]
        voice-otp services delete ID|NAME
+       voice-otp services webhook ID|NAME [--url URL [--events A,B] | --rotate | --remove]
 
 Manages the services (apps) kept in the database. The default service is the one
 the environment's variables define; another keeps only the settings it sets (--set)
@@ -23,7 +25,8 @@ commas (allowed_countries=US,CA). Each is checked as the variable that sets it f
 the default service. Deleting a service revokes its keys; \`voice-otp keys create
 NAME --service ID|NAME\` makes one. With the embedded PGlite, stop the service first
 (one process per DATA_DIR); on PostgreSQL it runs beside the service, and every
-instance uses a change within about a second.
+instance uses a change within about a second. \`services webhook\` sets where a
+service's events go (\`voice-otp services webhook\` alone explains it).
 
 settings, and the variable that sets each for the default service:
 ${SETTING_NAMES.map((n) => `  ${n.padEnd(width)}  ${SETTINGS[n].variable}`).join("\n")}`;
@@ -40,6 +43,7 @@ const DEFAULT_READ_ONLY = "the default service is set by the environment's varia
 
 export async function servicesCommand(args: string[]): Promise<void> {
   const [command, ...rest] = args;
+  if (command === "webhook") return serviceWebhookCommand(rest);
   const spec = command === undefined ? undefined : SPECS[command];
   if (!spec) throw new UsageError(SERVICES_HELP);
   const { positional, options } = parseOptions(rest, spec, `services ${command}`);

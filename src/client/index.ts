@@ -106,6 +106,12 @@ export type Service = CamelCased<Schemas["Service"]>;
 /** Settings to set on a service; `null` resets one to the default service's. */
 export type ServiceSettingsChange = CamelCased<Schemas["ServiceSettingsChange"]>;
 
+/** Where a service's events go, which types (`null`: all), and how long a rotated-out secret still signs. Never the secret. */
+export type ServiceWebhook = CamelCased<Schemas["ServiceWebhook"]>;
+
+/** The event types a webhook can ask for. */
+export type EventType = NonNullable<Schemas["SetServiceWebhookBody"]["events"]>[number];
+
 /** When a failed attempt may be sent again without harm. */
 type RetryPolicy =
   | "reads" // no side effect: any transport failure, 503
@@ -253,6 +259,35 @@ export class VoiceOtpClient {
   async deleteService(id: string): Promise<Service> {
     const res = await this.send("DELETE", `/services/${encodeURIComponent(id)}`, undefined, "not-delivered");
     return camelCased(res.body as Schemas["Service"]);
+  }
+
+  /** A service's event webhook; a VoiceOtpError with status 404 when it has none. */
+  async getServiceWebhook(serviceId: string): Promise<ServiceWebhook> {
+    const res = await this.send("GET", `/services/${encodeURIComponent(serviceId)}/webhook`, undefined, "reads");
+    return camelCased(res.body as Schemas["ServiceWebhook"]);
+  }
+
+  /**
+   * Sets where a service's events go and which types (left out: all), keeping its secret.
+   * A first webhook gets a new one, in `secret`, this once: store it.
+   */
+  async setServiceWebhook(serviceId: string, input: { url: string; events?: EventType[] }): Promise<ServiceWebhook & { secret?: string }> {
+    const body: Schemas["SetServiceWebhookBody"] = { url: input.url, ...(input.events ? { events: input.events } : {}) };
+    // Not repeated once it may have arrived: the repeat would answer without the secret the first one made.
+    const res = await this.send("PUT", `/services/${encodeURIComponent(serviceId)}/webhook`, body, "not-delivered");
+    return camelCased(res.body as Schemas["ServiceWebhookSet"]);
+  }
+
+  /** A new secret for a service's webhook, this once; the previous one keeps signing until `previousValidUntil`. */
+  async rotateServiceWebhookSecret(serviceId: string): Promise<ServiceWebhook & { secret: string }> {
+    const res = await this.send("POST", `/services/${encodeURIComponent(serviceId)}/webhook/rotate`, undefined, "not-delivered");
+    return camelCased(res.body as Schemas["ServiceWebhookRotated"]);
+  }
+
+  /** Removes a service's webhook: no more events are written for it. Returns it as it was. */
+  async deleteServiceWebhook(serviceId: string): Promise<ServiceWebhook> {
+    const res = await this.send("DELETE", `/services/${encodeURIComponent(serviceId)}/webhook`, undefined, "not-delivered");
+    return camelCased(res.body as Schemas["ServiceWebhook"]);
   }
 
   private async send(

@@ -951,6 +951,339 @@ export interface paths {
       };
     };
   };
+  "/services/{id}/webhook": {
+    get: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ServiceWebhook"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+    put: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SetServiceWebhookBody"];
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ServiceWebhookSet"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        413: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_payload_too_large"];
+          };
+        };
+        415: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unsupported_media_type"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+    delete: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ServiceWebhook"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/services/{id}/webhook/rotate": {
+    post: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["ServiceWebhookRotated"];
+          };
+        };
+        400: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_invalid_request"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        404: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_not_found"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -1193,6 +1526,18 @@ export interface components {
             at: string;
           }[];
       };
+      events: ({
+          id: string;
+          type: string;
+          /** @enum {string} */
+          state: "pending" | "delivered" | "failed";
+          attempts: number;
+          last_status: number | null;
+          /** Format: date-time */
+          created_at: string;
+          /** Format: date-time */
+          delivered_at: string | null;
+        })[];
     };
     Error_not_found: {
       error: {
@@ -1327,6 +1672,36 @@ export interface components {
     UpdateServiceBody: {
       name?: string;
       settings?: components["schemas"]["ServiceSettingsChange"];
+    };
+    ServiceWebhook: {
+      url: string;
+      events: string[] | null;
+      /** Format: date-time */
+      disabled_at: string | null;
+      /** Format: date-time */
+      previous_valid_until: string | null;
+    };
+    ServiceWebhookSet: {
+      url: string;
+      events: string[] | null;
+      /** Format: date-time */
+      disabled_at: string | null;
+      /** Format: date-time */
+      previous_valid_until: string | null;
+      secret?: string;
+    };
+    SetServiceWebhookBody: {
+      url: string;
+      events?: ("call.answered" | "call.unanswered" | "call.machine" | "challenge.approved" | "challenge.expired" | "challenge.too_many_attempts" | "challenge.locked" | "challenge.canceled" | "challenge.failed")[];
+    };
+    ServiceWebhookRotated: {
+      url: string;
+      events: string[] | null;
+      /** Format: date-time */
+      disabled_at: string | null;
+      /** Format: date-time */
+      previous_valid_until: string | null;
+      secret: string;
     };
   };
   responses: never;

@@ -4,6 +4,8 @@ import { listenAddress } from "./open-api.js";
 import { checkProductionPolicy } from "./production.js";
 import { envSchema, type Env } from "./schema.js";
 import { chooseVoice } from "./voice.js";
+import { defaultWebhook, webhookTargets, type DefaultWebhook } from "./webhook.js";
+import type { TargetPolicy } from "../events/target.js";
 
 /**
  * The environment, parsed once. Every other module receives the frozen Config
@@ -13,6 +15,7 @@ import { chooseVoice } from "./voice.js";
 export { ConfigError } from "./error.js";
 export { DEFAULT_BLOCKED_PREFIXES, ENV_VARIABLES } from "./schema.js";
 export type { CarrierName } from "./carriers.js";
+export type { DefaultWebhook } from "./webhook.js";
 
 export interface Config {
   env: Env["NODE_ENV"];
@@ -40,6 +43,12 @@ export interface Config {
   adminApiKeys: string[];
   /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
   secretKey?: string;
+  /** The default service's event endpoint (WEBHOOK_URL), written at start; undefined: the admin API manages it. */
+  webhook?: DefaultWebhook;
+  /** Which event webhook URLs may be set and called: https and public in production (ALLOW_PRIVATE_WEBHOOKS lifts the latter). */
+  webhookTargets: TargetPolicy;
+  /** Event deliveries: one attempt's time limit, and the first retry's longest wait (src/events/backoff.ts). */
+  eventDelivery: { timeoutMs: number; retryBaseMs: number };
   otp: { length: number; ttlSeconds: number; maxAttempts: number };
   defaultCountry: string;
   limits: Limits;
@@ -104,6 +113,8 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
   }
   const voice = chooseVoice(e.VOICE, e.LANGUAGE, carrier.name);
   const host = listenAddress(e, carrier.name);
+  const targets = webhookTargets(e);
+  const webhook = defaultWebhook(e, targets);
 
   return deepFreeze({
     env: e.NODE_ENV,
@@ -127,6 +138,9 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     apiKeys: e.API_KEYS,
     adminApiKeys: e.ADMIN_API_KEYS,
     secretKey: e.SECRET_KEY,
+    webhook,
+    webhookTargets: targets,
+    eventDelivery: { timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000, retryBaseMs: e.WEBHOOK_RETRY_BASE_SECONDS * 1000 },
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
     defaultCountry: e.DEFAULT_COUNTRY,
     limits: {

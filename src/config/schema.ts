@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
+import { EVENT_TYPES, isEventType } from "../events/outbox.js";
+import { isSecret } from "../events/signature.js";
 import { outcomesVariable } from "../simulator/outcomes.js";
 import { countryCode, countryCodes } from "./countries.js";
 import { bool, int, optional, url } from "./env-types.js";
@@ -39,6 +41,9 @@ const csvOr = (fallback: string) =>
  */
 // prettier-ignore
 export const DEFAULT_BLOCKED_PREFIXES = ["+1900", "+1976", "+1500", "+1521", "+1522", "+1523", "+1524", "+1525", "+1526", "+1527", "+1528", "+1529", "+1533", "+1544", "+1566", "+1577", "+1588"];
+
+/** How to make a WEBHOOK_SECRET: the refusals of a missing or malformed one say it. */
+export const MAKE_WEBHOOK_SECRET = 'make one with `voice-otp events secret`, or: echo "whsec_$(openssl rand -base64 32)"';
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -80,6 +85,22 @@ export const envSchema = z.object({
   ADMIN_API_KEYS: csv,
   ALLOW_OPEN_API: bool.default(false),
   SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
+
+  // Event webhooks: the default service's endpoint (others are set through /services/{id}/webhook).
+  // The URL is checked against the target policy in loadConfig, which knows whether this is production.
+  WEBHOOK_URL: optional(z.string().max(2048, "must be at most 2048 characters")),
+  WEBHOOK_SECRET: optional(z.string().refine(isSecret, `must be a whsec_ secret: ${MAKE_WEBHOOK_SECRET}`)),
+  // Empty: every type, including types added later.
+  WEBHOOK_EVENTS: csv.superRefine((types, ctx) => {
+    const bad = types.find((t) => !isEventType(t));
+    if (bad !== undefined) ctx.addIssue({ code: "custom", message: `"${bad}" is not an event type; use ${EVENT_TYPES.join(", ")} (empty: every type)` });
+  }),
+  // Webhook receivers on loopback, private or link-local addresses, refused in production without it.
+  ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
+  // One delivery attempt (DNS, connect, send, answer) is cut off after this and retried;
+  // the retries' first wait is at most WEBHOOK_RETRY_BASE_SECONDS, each next one three times longer (src/events/backoff.ts).
+  WEBHOOK_TIMEOUT_SECONDS: int(1, 60).default(10),
+  WEBHOOK_RETRY_BASE_SECONDS: int(1, 3600).default(5),
 
   OTP_LENGTH: int(4, 10).default(6),
   OTP_TTL_SECONDS: int(30, 86_400).default(600),

@@ -23,6 +23,8 @@ export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 const context = (serviceId: string) => `webhook:${serviceId}`;
 export const sealSecret = (keys: CodeKeys, serviceId: string, secret: string) => sealCode(keys, context(serviceId), secret);
+/** The secret, or null when it was sealed under another SECRET_KEY (it cannot sign). */
+export const unsealSecret = (keys: CodeKeys, serviceId: string, sealed: string) => unsealCode(keys, context(serviceId), sealed);
 
 interface Row {
   service_id: string;

@@ -19,6 +19,7 @@ import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { requestAuthRoutes } from "./routes/request-auth.js";
 import { serviceRoutes } from "./routes/services.js";
+import { serviceWebhookRoutes } from "./routes/service-webhook.js";
 import { statsRoutes } from "./routes/stats.js";
 import { validateAuthRoutes } from "./routes/validate-auth.js";
 import { webhookRoutes } from "./routes/webhooks.js";
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", challengeCancelRoutes(deps));
   app.route("/", statsRoutes(deps));
   app.route("/", serviceRoutes(deps));
+  app.route("/", serviceWebhookRoutes(deps));
   app.route("/", docsRoutes(deps, openapiDocument(app)));
 
   app.notFound((c) => sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));

@@ -86,7 +86,7 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     when: "the key is of the wrong kind for this route: an admin key on a verification route, or a service's key on /services",
     example: { message: "this route takes an admin key (ADMIN_API_KEYS or `voice-otp keys create NAME --admin`); a service's key cannot manage services" },
   },
-  not_found: { when: "no such challenge, or no such service", example: { message: "no challenge with this id" } },
+  not_found: { when: "no such challenge, no such service, or no webhook for the service", example: { message: "no challenge with this id" } },
   method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },
   request_timeout: {
     when: "the request's head did not arrive within HTTP_HEADERS_TIMEOUT_SECONDS, or the whole request within HTTP_REQUEST_TIMEOUT_SECONDS; the connection is closed",

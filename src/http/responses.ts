@@ -75,8 +75,21 @@ export const challengeView = z
       answered_by: z.string().nullable().meta({ description: "The carrier's answering-machine verdict, when detection is on." }),
       events: z.array(z.object({ status: z.string(), at: timestamp })).meta({ description: "Each status the call reached, in order." }),
     }),
+    events: z
+      .array(
+        z.object({
+          id: z.string().meta({ description: "The event's id: the `webhook-id` header of every delivery attempt." }),
+          type: z.string().meta({ description: "`call.answered`, `call.unanswered`, `call.machine`, `challenge.approved`, `challenge.expired`, …" }),
+          state: z.enum(["pending", "delivered", "failed"]).meta({ description: "`pending`: not yet delivered, retried with backoff; `delivered`: a 2xx answer; `failed`: given up (`voice-otp events retry ID` sends it again)." }),
+          attempts: z.number().int().meta({ description: "Delivery attempts so far." }),
+          last_status: z.number().int().nullable().meta({ description: "The HTTP status of the last attempt's answer; `null` before any, or when it got none (a timeout, a refused connection)." }),
+          created_at: timestamp,
+          delivered_at: timestamp.nullable(),
+        }),
+      )
+      .meta({ description: "The events sent to the service's webhook about this challenge, oldest first, and how their delivery went; [] when the service has no webhook." }),
   })
-  .meta({ id: "Challenge", description: "A challenge's state and call history. Never the code." });
+  .meta({ id: "Challenge", description: "A challenge's state, call history and events. Never the code." });
 
 export const healthBody = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
 export const readyBody = z.object({ status: z.literal("ready"), database: z.literal("ok") }).meta({ id: "Ready" });

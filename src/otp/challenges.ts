@@ -55,6 +55,18 @@ export interface ChallengeView {
   failureCode: string | null;
   apiKeyName: string | null;
   callEvents: Array<{ status: string; at: Date }>;
+  /** The events written for the backend about it (the outbox), and how their delivery went. */
+  events: EventDelivery[];
+}
+
+export interface EventDelivery {
+  id: string;
+  type: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  lastStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
 }
 
 /** A challenges row as the views read it (VIEW_COLUMNS), with its call events as JSON. */
@@ -76,15 +88,23 @@ export interface ChallengeRow {
   failure_code: string | null;
   api_key_name: string | null;
   events: string | Array<{ id: number; status: string; at: string }>;
+  deliveries: string | Array<{ id: string; type: string; state: EventDelivery["state"]; attempts: number; last_status: number | null; created_at: string; delivered_at: string | null }>;
 }
 
 /** The columns of `c` (challenges) a view shows: never the code or its MAC. */
 export const VIEW_COLUMNS = sql`c.id, c.service_id, c.number, c.status, c.language, c.attempts, c.max_attempts, c.created_at, c.expires_at,
            c.ended_at, c.carrier, c.call_sid, c.call_status, c.answered_by, c.failure_code, c.api_key_name`;
 
-/** The call events of `c` as one JSON array, [] when it has none. */
+/**
+ * The call events of `c` as one JSON array, [] when it has none; and beside them, as
+ * `deliveries`, the outbox events written about it with their delivery state (never
+ * their body, which the backend receives by webhook).
+ */
 export const EVENTS_COLUMN = sql`coalesce((select json_agg(json_build_object('id', e.id, 'status', e.status, 'at', e.at))
-                     from call_events e where e.challenge_id = c.id), '[]'::json) as events`;
+                     from call_events e where e.challenge_id = c.id), '[]'::json) as events,
+           coalesce((select json_agg(json_build_object('id', o.id, 'type', o.type, 'state', o.state, 'attempts', o.attempts,
+                       'last_status', o.last_status, 'created_at', o.created_at, 'delivered_at', o.delivered_at) order by o.created_at, o.id)
+                     from events o where o.challenge_id = c.id), '[]'::json) as deliveries`;
 
 /** A challenge of this service as the backend may see it: never the code or its MAC. Another service's is not found. */
 export async function getChallenge(deps: ChallengeDeps, serviceId: string, id: string): Promise<ChallengeView | null> {
@@ -98,6 +118,7 @@ export async function getChallenge(deps: ChallengeDeps, serviceId: string, id: s
 export function toView(row: ChallengeRow, now: Date): ChallengeView {
   const expiresAt = new Date(row.expires_at);
   const events = typeof row.events === "string" ? (JSON.parse(row.events) as Exclude<ChallengeRow["events"], string>) : row.events;
+  const deliveries = typeof row.deliveries === "string" ? (JSON.parse(row.deliveries) as Exclude<ChallengeRow["deliveries"], string>) : row.deliveries;
   return {
     id: row.id,
     serviceId: row.service_id,
@@ -119,5 +140,14 @@ export function toView(row: ChallengeRow, now: Date): ChallengeView {
       .map((e) => ({ id: e.id, status: e.status, at: new Date(e.at) }))
       .sort((a, b) => a.at.getTime() - b.at.getTime() || byProgress(a.status, b.status) || a.id - b.id)
       .map(({ status, at }) => ({ status, at })),
+    events: deliveries.map((d) => ({
+      id: d.id,
+      type: d.type,
+      state: d.state,
+      attempts: Number(d.attempts),
+      lastStatus: d.last_status === null ? null : Number(d.last_status),
+      createdAt: new Date(d.created_at),
+      deliveredAt: d.delivered_at === null ? null : new Date(d.delivered_at),
+    })),
   };
 }

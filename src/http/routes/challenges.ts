@@ -34,6 +34,10 @@ export const challengeExamples = {
         answered_by: "human",
         events: ["queued", "ringing", "in-progress", "completed"].map((status, i) => ({ status, at: at(45 + i * 3) })),
       },
+      events: [
+        { id: "msg_5f0c2a9e7b1d4c3a8e6f0b2d9c7a1e4f", type: "call.answered", state: "delivered", attempts: 1, last_status: 200, created_at: at(51), delivered_at: at(51) },
+        { id: "msg_a81e3c7d2f904b6e9d1c5a7f3e2b8d06", type: "challenge.approved", state: "pending", attempts: 2, last_status: 503, created_at: at(59), delivered_at: null },
+      ],
     },
   },
   busy: {
@@ -58,6 +62,7 @@ export const challengeExamples = {
         answered_by: null,
         events: ["queued", "ringing", "busy"].map((status, i) => ({ status, at: at(10 + i * 2) })),
       },
+      events: [],
     },
   },
 } satisfies Record<string, { summary: string; value: ChallengeBody }>;
@@ -115,5 +120,14 @@ export function challengeBody(view: ChallengeView): ChallengeBody {
       answered_by: view.answeredBy,
       events: view.callEvents.map((e) => ({ status: e.status, at: e.at.toISOString() })),
     },
+    events: view.events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      state: e.state,
+      attempts: e.attempts,
+      last_status: e.lastStatus,
+      created_at: e.createdAt.toISOString(),
+      delivered_at: e.deliveredAt?.toISOString() ?? null,
+    })),
   };
 }

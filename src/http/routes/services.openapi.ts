@@ -113,22 +113,22 @@ const shopExample: ServiceBody = {
   updated_at: at(22),
 };
 
-const idParam = z.object({
+export const idParam = z.object({
   id: z.string().meta({ param: { example: shopExample.id }, description: "The service's id (`svc_…`, or `default`); not its name." }),
 });
-const headers = z.object({ "X-Request-Id": requestIdParam });
+export const headers = z.object({ "X-Request-Id": requestIdParam });
 /**
  * The admin API takes JSON only: its callers are scripts and the reference page, never an
  * HTML form. Not `required`, so that the handler answers a body of no type 415 like any
  * other; the document marks every body required (openapi.ts).
  */
-const jsonBody = <S extends z.ZodType>(schema: S, examples: Record<string, { summary: string; value: z.input<S> }>) => ({
+export const jsonBody = <S extends z.ZodType>(schema: S, examples: Record<string, { summary: string; value: z.input<S> }>) => ({
   required: false,
   content: { "application/json": { schema, examples } },
 });
 
-const ERRORS = ["unauthorized", "forbidden", "rate_limited", "internal_error", "service_unavailable", "shutting_down"] as const;
-const adminExamples = {
+export const ERRORS = ["unauthorized", "forbidden", "rate_limited", "internal_error", "service_unavailable", "shutting_down"] as const;
+export const adminExamples = {
   unauthorized: { message: "send Authorization: Bearer <key> with a key from ADMIN_API_KEYS or `voice-otp keys create NAME --admin`" },
   rate_limited: keyRateLimitedExample,
 };

@@ -49,7 +49,7 @@ function refused(err: unknown): never {
  * Content-Type says JSON (and answers 415 for another type): a request that names no
  * type would reach the handler as an empty body, unchecked.
  */
-function requireJson(c: Context): void {
+export function requireJson(c: Context): void {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new AppError("unsupported_media_type", "send the body as application/json");
 }
