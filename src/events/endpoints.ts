@@ -26,7 +26,8 @@ export const sealSecret = (keys: CodeKeys, serviceId: string, secret: string) =>
 /** The secret, or null when it was sealed under another SECRET_KEY (it cannot sign). */
 export const unsealSecret = (keys: CodeKeys, serviceId: string, sealed: string) => unsealCode(keys, context(serviceId), sealed);
 
-interface Row {
+/** A row of webhook_endpoints as the drivers return it. */
+export interface EndpointRow {
   service_id: string;
   url: string;
   secret_sealed: string;
@@ -40,7 +41,7 @@ interface Row {
 export async function loadEndpoints(database: Database, keys: CodeKeys, serviceIds: readonly string[], now: Date): Promise<Map<string, Endpoint>> {
   const found = new Map<string, Endpoint>();
   if (serviceIds.length === 0) return found;
-  const rows = await database.rows<Row>(sql`
+  const rows = await database.rows<EndpointRow>(sql`
     select service_id, url, secret_sealed, previous_secret_sealed, previous_until, event_types, disabled_at
     from webhook_endpoints where service_id in (${sql.join([...new Set(serviceIds)].map((id) => sql`${id}`), sql`, `)})`);
   for (const r of rows) {
@@ -73,7 +74,7 @@ export async function setEndpoint(
   input: { serviceId: string; url: string; secret: string; eventTypes: readonly string[] | null },
   now: Date,
 ): Promise<void> {
-  const [current] = await database.rows<Row>(sql`select * from webhook_endpoints where service_id = ${input.serviceId}`);
+  const [current] = await database.rows<EndpointRow>(sql`select * from webhook_endpoints where service_id = ${input.serviceId}`);
   const currentSecret = current ? unsealCode(keys, context(input.serviceId), current.secret_sealed) : null;
   const rotated = currentSecret !== null && currentSecret !== input.secret;
   const types = input.eventTypes === null ? sql`null` : sql`${`{${input.eventTypes.join(",")}}`}::text[]`;

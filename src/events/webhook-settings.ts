@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/open.js";
 import type { CodeKeys } from "../otp/codes.js";
-import { ROTATION_OVERLAP_MS, sealSecret, unsealSecret } from "./endpoints.js";
+import { ROTATION_OVERLAP_MS, sealSecret, unsealSecret, type EndpointRow } from "./endpoints.js";
 import type { EventType } from "./outbox.js";
 import { newSecret } from "./signature.js";
 
@@ -21,14 +21,7 @@ export interface WebhookView {
   previousValidUntil: Date | null;
 }
 
-interface Row {
-  url: string;
-  secret_sealed: string;
-  previous_secret_sealed: string | null;
-  previous_until: string | Date | null;
-  event_types: string[] | null;
-  disabled_at: string | Date | null;
-}
+type Row = Omit<EndpointRow, "service_id">;
 
 const COLUMNS = sql`url, secret_sealed, previous_secret_sealed, previous_until, event_types, disabled_at`;
 const date = (d: string | Date | null) => (d === null ? null : new Date(d));
