@@ -13,6 +13,18 @@ import { createPostgresDatabase, postgresAvailable } from "./helpers/databases.j
 const columnsQuery = sql`select table_name, column_name, data_type, is_nullable from information_schema.columns
   where table_schema = 'public' order by table_name, column_name`;
 
+/** A database as the release before migration `tag` left it, and a client on it (to fill it before the upgrade). */
+async function migratedBefore(tag: string, url: string, dir: string) {
+  await cp(migrationsFolder(), dir, { recursive: true });
+  const journalPath = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
+  const upTo = journal.entries.findIndex((e) => e.tag.startsWith(`${tag}_`));
+  await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  await migrate(drizzle(client), { migrationsFolder: dir });
+  return client;
+}
+
 describe("embedded PGlite storage", () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -73,13 +85,7 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
     const dir = await mkdtemp(join(tmpdir(), "voice-otp-migrations-"));
     try {
       // The database as the release before 0011 left it: counters split over shards.
-      await cp(migrationsFolder(), dir, { recursive: true });
-      const journalPath = join(dir, "meta", "_journal.json");
-      const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
-      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0011_"));
-      await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
-      const client = postgres(pg.url, { max: 1, onnotice: () => {} });
-      await migrate(drizzle(client), { migrationsFolder: dir });
+      const client = await migratedBefore("0011", pg.url, dir);
       await client`insert into call_counts (hour, shard, calls) values
         ('2026-12-01T10:00Z', 0, 3), ('2026-12-01T10:00Z', 5, 4), ('2026-12-01T11:00Z', 2, 1)`;
       await client`insert into rate_windows (bucket, window_start, shard, hits, granted) values
@@ -108,13 +114,7 @@ describe.runIf(await postgresAvailable())("PostgreSQL storage", () => {
     const dir = await mkdtemp(join(tmpdir(), "voice-otp-migrations-"));
     try {
       // The database as the release before 0012 left it: no services.
-      await cp(migrationsFolder(), dir, { recursive: true });
-      const journalPath = join(dir, "meta", "_journal.json");
-      const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: Array<{ tag: string }> };
-      const upTo = journal.entries.findIndex((e) => e.tag.startsWith("0012_"));
-      await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
-      const client = postgres(pg.url, { max: 1, onnotice: () => {} });
-      await migrate(drizzle(client), { migrationsFolder: dir });
+      const client = await migratedBefore("0012", pg.url, dir);
       await client`insert into api_keys (name, key_hash, created_at) values ('billing', 'h1', now())`;
       await client`insert into challenges (id, number, number_prefix, status, language, max_attempts, carrier, created_at, expires_at)
         values ('ch_a', '+14155550100', '+1415555', 'pending', 'en', 5, 'twilio', now(), now() + interval '10 minutes')`;

@@ -90,11 +90,6 @@ export async function setEndpoint(
       previous_until = case when ${rotated} then excluded.previous_until else webhook_endpoints.previous_until end`);
 }
 
-/** Removes a service's endpoint: its events are no longer written (those already written fail). */
-export async function removeEndpoint(database: Database, serviceId: string): Promise<boolean> {
-  return (await database.rows(sql`delete from webhook_endpoints where service_id = ${serviceId} returning service_id`)).length > 0;
-}
-
 /** A 410 Gone from the receiver: the endpoint takes nothing more until it is set again. */
 export async function disableEndpoint(database: Database, serviceId: string, now: Date): Promise<void> {
   await database.rows(sql`update webhook_endpoints set disabled_at = ${now.toISOString()}::timestamptz where service_id = ${serviceId} and disabled_at is null`);

@@ -22,7 +22,7 @@ export interface StoredService {
   deletedAt: Date | null;
 }
 
-export const SERVICE_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+const SERVICE_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
 /** Every service id starts with it; no name may. */
 export const ID_PREFIX = "svc_";
 const NAME_RULE = "a service name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
