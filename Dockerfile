@@ -38,9 +38,11 @@ WORKDIR /app
 # change them. package.json carries "type": "module", which dist/*.js need. The
 # migrations in drizzle/ are found next to dist/ and applied by the service itself
 # at startup (under an advisory lock on PostgreSQL), so no separate migrate step runs.
+# The /demo and /admin pages' HTML, scripts and styles in pages/ are found next to dist/ too.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
+COPY pages ./pages
 COPY package.json ./
 
 # The embedded PGlite database (when DATABASE_URL is unset) lives in DATA_DIR, the

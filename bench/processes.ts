@@ -72,6 +72,8 @@ export async function startChild(
     call<T>(op: string, args: Record<string, unknown> = {}) {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
+        // A child that has exited or is being stopped: a send would throw from an event, out of reach of the caller.
+        if (!child.connected) return reject(new Error(`${script} is gone: cannot ${op}`));
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         child.send({ id, op, ...args });
       });
@@ -106,6 +108,17 @@ export function cpuSecondsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** The machine's CPU time so far, all cores together, from /proc/stat: idle (waiting on I/O included) and in all. */
+export function machineCpuTimes(): { idle: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+}
+
+/** The share of the machine's CPU time not idle between two readings of machineCpuTimes(). */
+export function busyShare(a: { idle: number; total: number }, b: { idle: number; total: number }): number {
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
 /** USER_HZ, the unit of /proc's CPU times: 100 on every Linux this runs on. */

@@ -3,6 +3,7 @@ import { cpus, release, totalmem, type } from "node:os";
 import { fileURLToPath } from "node:url";
 import type postgres from "postgres";
 import type { LoadResult } from "./load.js";
+import { busyShare, machineCpuTimes } from "./processes.js";
 
 export interface Machine {
   cpu: string;
@@ -134,15 +135,10 @@ export function targetChecks(runs: ServiceRuns, reference: LoadResult): TargetCh
 
 /** The share of CPU time not idle over the next `ms`, from /proc/stat. */
 async function cpuBusy(ms: number): Promise<number> {
-  const read = () => {
-    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
-  };
   try {
-    const a = read();
+    const a = machineCpuTimes();
     await new Promise((r) => setTimeout(r, ms));
-    const b = read();
-    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+    return busyShare(a, machineCpuTimes());
   } catch {
     return NaN; // not Linux
   }
@@ -152,7 +148,7 @@ export async function machineInfo(sql: postgres.Sql): Promise<Machine> {
   const [v] = await sql<{ server_version: string }[]>`show server_version`;
   const settings = await sql<{ name: string; setting: string; unit: string | null }[]>`
     select name, setting, unit from pg_settings
-    where name in ('shared_buffers', 'synchronous_commit', 'max_connections', 'fsync') order by name`;
+    where name in ('autovacuum', 'shared_buffers', 'synchronous_commit', 'max_connections', 'fsync') order by name`;
   return {
     cpu: cpus()[0]?.model.trim() ?? "unknown",
     cores: cpus().length,
@@ -291,14 +287,14 @@ function targetsText(m: Measurements): string {
   return text;
 }
 
-function machineLine(m: Machine): string {
+export function machineLine(m: Machine): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres} (${m.postgresSettings}); CPUs ${Math.round(m.busyBefore * 100)} % busy just before the run`;
 }
 
 /** Per-run figures of one service, each line starting with `prefix`. */
 function serviceLines(r: ServiceRuns, prefix: string): string[] {
   const lines = [
-    `- ${prefix}validate-auth: ${int(r.validate.result.requests)} requests in ${r.validate.result.seconds} s over ${int(r.pendingWithCode)} pending challenges (${int(r.heardCodes)} of them from whole calls, whose codes as heard on the phone all matched); outcomes ${Object.entries(r.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(r.validate.memory)}.${cpuText(r.validate.result)}`,
+    `- ${prefix}validate-auth: ${int(r.validate.result.requests)} requests in ${r.validate.result.seconds} s over ${int(r.pendingWithCode)} pending challenges (${int(r.heardCodes)} of them from whole calls, checked with the code their phone heard); outcomes ${Object.entries(r.validate.reasons).map(([k, n]) => `${k} ${int(n)}`).join(", ") || "none"}; at the end: ${memoryText(r.validate.memory)}.${cpuText(r.validate.result)}`,
     `- ${prefix}service memory just after start: ${memoryText(r.rss.atStart)}; after a full garbage collection at the end: ${memoryText(r.rss.afterGc)}.`,
   ];
   for (const x of [r.wholeCalls, ...r.requestAuth]) {

@@ -2,12 +2,13 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { deriveCodeKeys, unsealCode } from "../src/otp/codes.js";
 import { load, meanOf, type CpuShare, type LoadResult } from "./load.js";
 import { cycle, numberPool } from "./numbers.js";
 import { cpuSecondsOf, memoryOf, postgresCpuSeconds, startChild, type Child } from "./processes.js";
+import { scratchDatabases } from "./databases.js";
+import { startServiceChild } from "./service.js";
 import { build, checkOut, imageNodeFlags, removeCheckouts, stopCommands } from "./revisions.js";
 import {
   machineInfo,
@@ -72,31 +73,15 @@ const CARRIER_DELAY_MS = 300;
 const VALIDATE_CONNECTIONS = 64;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-const databases: string[] = [];
-const connections: postgres.Sql[] = [];
+const databases = scratchDatabases("voice_otp_bench");
 const children: Child[] = [];
-
-/** A fresh database on the server, dropped at the end. */
-async function newDatabase(): Promise<{ url: string; sql: postgres.Sql }> {
-  const name = `voice_otp_bench_${randomBytes(4).toString("hex")}`;
-  databases.push(name);
-  await admin.unsafe(`create database ${name}`);
-  const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  connections.push(sql);
-  return { url, sql };
-}
 
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     stopCommands();
     for (const c of children.reverse()) await c.stop().catch(() => {});
-    for (const sql of connections) await sql.end({ timeout: 2 }).catch(() => {});
-    for (const name of databases) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-    await admin.end({ timeout: 2 }).catch(() => {});
+    await databases.dropAll();
     await removeCheckouts();
   })();
   return cleaning;
@@ -105,19 +90,13 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Counter values from the service's /metrics, by label set. */
+/** Counter values from the service's /metrics by their result label, summed over the other labels (the service). */
 async function counters(url: string, name: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out = new Map<string, number>();
-  for (const m of text.matchAll(new RegExp(`^${name}\\{result="([^"]+)"\\} (\\S+)$`, "gm"))) out.set(m[1]!, Number(m[2]));
+  for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\bresult="([^"]+)"[^}]*\\} (\\S+)$`, "gm"))) {
+    out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+  }
   return out;
 }
 
@@ -187,7 +166,7 @@ async function main(): Promise<Measurements> {
   const currentDist = join(root, "bench/tmp/dist");
   const checkout = againstRev ? await checkOut(root, againstRev) : undefined;
   await Promise.all([build(root, currentDist), ...(checkout ? [build(checkout.dir, join(checkout.dir, "dist"))] : [])]);
-  const machine = await machineInfo(admin);
+  const machine = await machineInfo(databases.admin);
 
   const accountSid = `AC${randomBytes(16).toString("hex")}`;
   const authToken = randomBytes(16).toString("hex");
@@ -198,45 +177,22 @@ async function main(): Promise<Measurements> {
   const secretKey = randomBytes(32).toString("hex");
   /** Starts a build's service on a fresh database of its own, which its own migrations set up. */
   async function startService(suffix: string, dist: string, cwd: string, nodeFlags: string[]): Promise<Service> {
-    const { url: dbUrl, sql } = await newDatabase();
-    const port = await freePort();
-    const child = await startChild(
-      "./service-process.mjs",
-      {
-        NODE_ENV: "test",
-        LOG_LEVEL: logLevel,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        DATABASE_URL: dbUrl,
-        API_KEYS: apiKey,
-        SECRET_KEY: secretKey,
-        CARRIER: "twilio",
-        TWILIO_ACCOUNT_SID: accountSid,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_NUMBER: "+15005550006",
-        TWILIO_API_BASE_URL: String(sim.ready.url),
-        ALLOWED_COUNTRIES: "US",
-        // Limits out of the way of the load (each at its schema's maximum), codes alive for the whole run.
-        OTP_TTL_SECONDS: "3600",
-        OTP_MAX_ATTEMPTS: "20",
-        RESEND_COOLDOWN_SECONDS: "0",
-        CALLS_PER_NUMBER_PER_10_MIN: "1000",
-        CALLS_PER_NUMBER_PER_DAY: "10000",
-        CALLS_PER_PREFIX_PER_HOUR: "100000",
-        CALLS_PER_IP_PER_HOUR: "100000",
-        CALLS_PER_DAY: "10000000",
-        REQUESTS_PER_KEY_PER_MINUTE: "1000000",
-        FAILED_VALIDATIONS_PER_NUMBER_PER_DAY: "1000",
-      },
-      { plainNode: true, nodeArgs: nodeFlags, args: [dist], cwd },
-    );
+    const { url: dbUrl, sql } = await databases.create();
+    const { child, url, pid } = await startServiceChild({
+      dist,
+      cwd,
+      nodeFlags,
+      databaseUrl: dbUrl,
+      apiKey,
+      secretKey,
+      simulator: { url: String(sim.ready.url), accountSid, authToken },
+      logLevel,
+    });
     children.push(child);
-    const pid = Number(child.ready.pid);
     return {
       suffix,
       child,
-      url: String(child.ready.url),
+      url,
       pid,
       dbUrl,
       db: sql,
@@ -368,12 +324,13 @@ async function main(): Promise<Measurements> {
   const heard = new Map(await sim.call<Array<[string, string]>>("codes"));
   const keys = deriveCodeKeys(secretKey);
   async function validationMix(s: Service) {
-    const pending = await s.db<{ id: string; number: string; code_sealed: string }[]>`
-      select id, number, code_sealed from challenges where status = 'pending' and code_sealed is not null order by number`;
+    // A whole call's sealed copy is wiped when the call ends: its code is the one its phone heard.
+    const pending = await s.db<{ id: string; number: string; code_sealed: string | null }[]>`
+      select id, number, code_sealed from challenges where status = 'pending' order by number`;
     let misheard = 0;
     let checkedByEar = 0;
     const withCode = pending.flatMap((p) => {
-      const unsealed = unsealCode(keys, p.id, p.code_sealed);
+      const unsealed = p.code_sealed ? unsealCode(keys, p.id, p.code_sealed) : null;
       const code = unsealed ?? heard.get(p.id);
       if (heard.has(p.id)) checkedByEar++;
       if (unsealed && heard.has(p.id) && heard.get(p.id) !== unsealed) misheard++;

@@ -15,7 +15,10 @@ if (!dist) throw new Error("usage: service-process.mjs <dist folder>");
 const configModule = existsSync(`${dist}/config/index.js`) ? `${dist}/config/index.js` : `${dist}/config.js`;
 const { loadConfig } = await import(pathToFileURL(configModule).href);
 const { startService } = await import(pathToFileURL(`${dist}/service.js`).href);
-const service = await startService({ config: loadConfig(process.env) });
+// The soak (bench/soak.ts) sweeps often, with a retention of minutes, which no variable of
+// the service may set: {"intervalMs": …, "retentionHours": …}.
+const housekeeping = process.env.BENCH_HOUSEKEEPING ? JSON.parse(process.env.BENCH_HOUSEKEEPING) : undefined;
+const service = await startService({ config: loadConfig(process.env), housekeeping });
 
 // CPU profiles of single scenarios (`npm run bench -- --profile`), taken in this process.
 let session;

@@ -1,4 +1,4 @@
-import { startSimulator, type Outcome } from "../src/simulator/index.js";
+import { startSimulator, type CallRecord, type Outcome } from "../src/simulator/index.js";
 import { serveParent } from "./processes.js";
 
 /**
@@ -24,6 +24,10 @@ function codeHeard(heard: string[]): string | null {
   const m = /Your code is:?\s*([\d.\s]+?)\s*Again/i.exec(heard.join(" "));
   return m ? m[1]!.replace(/\D/g, "") : null;
 }
+
+/** Calls newCodes() has already reported (or found ended without a code), and the first index not all of them are. */
+const settled = new WeakSet<CallRecord>();
+let firstUnsettled = 0;
 
 serveParent(
   {
@@ -58,6 +62,27 @@ serveParent(
         webhookErrors += c.webhookErrors.length;
       }
       return { calls: calls.length, webhooks, webhookErrors, sampleError: calls.find((c) => c.webhookErrors.length)?.webhookErrors[0] };
+    },
+    /**
+     * [challenge id, code heard, number] for each call that has ended since the last ask and read a
+     * code, and how many ended without one: the soak asks every fraction of a second over
+     * thousands of calls, so each call is looked at until it ends and never after.
+     */
+    newCodes() {
+      const calls = simulator.calls();
+      const heard: Array<[string, string, string]> = [];
+      let withoutCode = 0;
+      for (let i = firstUnsettled; i < calls.length; i++) {
+        const c = calls[i]!;
+        if (!c.ended || settled.has(c)) continue;
+        settled.add(c);
+        const code = codeHeard(c.heard);
+        const id = new URL(c.url).searchParams.get("c");
+        if (code && id) heard.push([id, code, c.to]);
+        else withoutCode++;
+      }
+      while (firstUnsettled < calls.length && settled.has(calls[firstUnsettled]!)) firstUnsettled++;
+      return { heard, withoutCode };
     },
     /** [challenge id, code heard] for every call that read a code. */
     codes() {

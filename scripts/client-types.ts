@@ -9,7 +9,7 @@ import openapiTS, { type OpenAPI3 } from "openapi-typescript";
 export const CLIENT_TYPES_FILE = new URL("../src/client/openapi.ts", import.meta.url);
 
 /** The routes the client calls; the webhooks and operations routes are not its business. */
-const CLIENT_PATHS = ["/request-auth", "/validate-auth", "/challenges", "/challenges/{id}", "/challenges/{id}/cancel", "/stats", "/services", "/services/{id}", "/services/{id}/webhook", "/services/{id}/webhook/rotate"];
+const CLIENT_PATHS = ["/request-auth", "/validate-auth", "/challenges", "/challenges/{id}", "/challenges/{id}/cancel", "/stats", "/services", "/services/{id}", "/services/{id}/webhook", "/services/{id}/webhook/rotate", "/signing-keys", "/signing-keys/rotate"];
 
 /** Prose and examples: a change of wording is not a change of type, so it need not regenerate the file. */
 const PROSE = new Set(["description", "summary", "example", "examples"]);

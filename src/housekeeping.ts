@@ -4,6 +4,7 @@ import type { Database } from "./db/open.js";
 import type { Clock } from "./otp/clock.js";
 import { enqueueEvents } from "./events/outbox.js";
 import { expiredSql } from "./otp/rules.js";
+import { deleteRetiredKeys } from "./tokens/keys.js";
 
 /**
  * The periodic sweep. Each step is one idempotent statement, so several instances
@@ -46,6 +47,8 @@ export async function sweep(database: Database, now: Date, retentionHours: numbe
   await database.rows(sql`delete from limit_refusals where day < ${cutoff} - interval '1 day'`);
   // Events delivered or given up on, kept as long as the challenges they report.
   await database.rows(sql`delete from events where state <> 'pending' and created_at < ${cutoff}`);
+  // Token-signing keys retired long enough ago that no token of theirs still verifies.
+  await deleteRetiredKeys(database, now);
   return { expired: expired.length, purged: purged.length, windows: windows.length };
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { PGlite } from "@electric-sql/pglite";
 import { createApp, KEYED_ROUTES } from "./http/app.js";
+import { openAndSimulated } from "./http/auth.js";
 import { answerClientError, requestErrorResponse, withHostRequired } from "./http/client-errors.js";
 import type { AppDeps } from "./http/env.js";
 import { newLifecycle, whenCallsEnd, whenQuiet } from "./http/drain.js";
@@ -23,6 +24,8 @@ import { loadOrCreateSecretKey } from "./secret-key.js";
 import { openServiceDirectory } from "./services/directory.js";
 import { defaultService } from "./services/settings.js";
 import type { Simulator } from "./simulator/index.js";
+import { openKeyRing } from "./tokens/key-ring.js";
+import { deriveKeySealKey } from "./tokens/key-seal.js";
 
 export interface StartOptions {
   config: Readonly<Config>;
@@ -32,6 +35,12 @@ export interface StartOptions {
   pglite?: PGlite;
   /** Opens the ngrok tunnel when NGROK_AUTHTOKEN is set; tests stand in a local forwarder. */
   openTunnel?: TunnelOpener;
+  /**
+   * The housekeeping sweep's period (default 30 s) and retention (default RETENTION_HOURS).
+   * The soak run (bench/soak.ts) shortens both to see the sweep keep the tables bounded
+   * within minutes. No variable sets them: under 24 hours the daily limits would undercount.
+   */
+  housekeeping?: { intervalMs?: number; retentionHours?: number };
 }
 
 export interface RunningService {
@@ -72,6 +81,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pglite: opts.pglite });
   let simulator: Simulator | undefined;
+  let heard: AppDeps["heard"];
   let server: ServerType | undefined;
   let tunnel: Tunnel | undefined;
   try {
@@ -80,7 +90,7 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     const authToken = randomBytes(16).toString("hex");
     if (config.carrier.name === "simulator") {
       // Development only: loaded on demand, so a production process does not carry it.
-      const { startSimulator } = await import("./simulator/index.js");
+      const { startSimulator, challengeOf } = await import("./simulator/index.js");
       simulator = await startSimulator({
         flavor: "twilio",
         accountSid,
@@ -92,6 +102,9 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
         // since what it heard holds the code.
         logger: config.production ? undefined : (line, on) => logger.info(on, line),
       });
+      const phones = simulator;
+      // For the /demo page, outside production only, as the log line above: what the phone heard holds the code.
+      if (!config.production) heard = (challengeId) => phones.calls().findLast((call) => challengeOf(call) === challengeId)?.heard;
       logger.warn({ simulator: simulator.url }, "CARRIER=simulator: no real phone will ring; the simulated phone prints what it heard");
     }
     const carrier = await createCarrier(
@@ -102,6 +115,9 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
     let port = config.port;
     const services = await openServiceDirectory({ database, defaults: defaultService(config), carrier: config.carrier.name, logger });
     await writeDefaultEndpoint(database, deriveCodeKeys(secret), config.webhook, clock.now(), logger);
+    const tokens = openKeyRing({ database, sealKey: deriveKeySealKey(secret), clock });
+    // The first instance to start makes the signing key; one whose SECRET_KEY cannot open it stops here, not at its first approval.
+    await tokens.signer();
     const deps: AppDeps = {
       config,
       database,
@@ -113,6 +129,8 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       otp: { database, keys: deriveCodeKeys(secret), clock, limits: config.limits },
       services,
       metrics: createMetrics(),
+      tokens,
+      heard,
     };
     const app = createApp(deps);
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -156,8 +174,23 @@ export async function startService(opts: StartOptions): Promise<RunningService> 
       );
     }
     logger.info({ port, publicBaseUrl: deps.publicBaseUrl(), carrier: carrier.name, database: database.kind }, "voice-otp listening");
+    // The demo places calls without a key only where /request-auth does and no phone rings (openAndSimulated).
+    if (config.demo && (config.production || carrier.name !== "simulator")) {
+      logger.info(
+        `DEMO_ENABLED: ${deps.publicBaseUrl()}/demo places calls with a service's API key typed into the page, in that key's service and within its limits (it never shows the code). Unset DEMO_ENABLED to turn it off.`,
+      );
+    } else if (config.demo) {
+      const key = openAndSimulated(config) ? "" : ", with a service's API key";
+      logger.info(`try it in a browser: ${deps.publicBaseUrl()}/demo${key} (the admin page: /admin)`);
+    }
 
-    const housekeeper = startHousekeeping({ database, clock, logger, retentionHours: config.retentionHours });
+    const housekeeper = startHousekeeping({
+      database,
+      clock,
+      logger,
+      retentionHours: opts.housekeeping?.retentionHours ?? config.retentionHours,
+      intervalMs: opts.housekeeping?.intervalMs,
+    });
     const dispatcher = startDispatcher({ database, keys: deps.otp.keys, clock, logger, metrics: deps.metrics, config });
     const running = server;
     return {

@@ -99,7 +99,7 @@ describe("the voice-otp command line", () => {
 });
 
 describe("the built package", () => {
-  it("exports the client as voice-otp/client with declarations, and the voice-otp bin runs", async () => {
+  it("exports voice-otp/client and voice-otp/better-auth with declarations, and the voice-otp bin runs", async () => {
     const { execFile } = await import("node:child_process");
     const { promisify } = await import("node:util");
     const { readFile } = await import("node:fs/promises");
@@ -121,6 +121,21 @@ describe("the built package", () => {
       const js = await readFile(join(ROOT, "dist/client", file), "utf8");
       for (const m of js.matchAll(/from\s+["']([^"']+)["']/g)) expect(m[1]).toMatch(/^\.\/[\w-]+\.js$/);
     }
+    // voice-otp/better-auth loads where better-auth is not installed (a resolver that refuses it stands in).
+    const withoutBetterAuth = await exec(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { register } from "node:module";
+         register("data:text/javascript,export async function resolve(s, c, next) { if (s.startsWith('better-auth')) throw new Error('not installed: ' + s); return next(s, c); }");
+         const m = await import("voice-otp/better-auth");
+         console.log(typeof m.voiceOtpSendOTP, typeof m.voiceOtpSendOTP({ baseUrl: "http://localhost:3000" }));`,
+      ],
+      { cwd: ROOT },
+    );
+    expect(withoutBetterAuth.stdout.trim()).toBe("function function");
+    expect(await readFile(join(ROOT, "dist/integrations/better-auth.d.ts"), "utf8")).toContain("export declare function voiceOtpSendOTP");
     const help = await exec(process.execPath, [join(ROOT, "dist/cli/main.js"), "--help"], { cwd: ROOT });
     expect(help.stdout).toMatch(/^usage: voice-otp <command>/);
   }, 120_000);

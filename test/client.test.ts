@@ -29,7 +29,7 @@ describe("the backend client against the real service", () => {
     const code = await heardBy("+12125550180", challenge.id);
     const wrong = await client.validateAuth({ number: "+12125550180", code: code === "000000" ? "111111" : "000000" });
     expect(wrong).toEqual({ approved: false, id: challenge.id, reason: "incorrect", attemptsRemaining: 4 });
-    expect(await client.validateAuth({ id: challenge.id, code })).toEqual({ approved: true, id: challenge.id });
+    expect(await client.validateAuth({ id: challenge.id, code })).toMatchObject({ approved: true, id: challenge.id, verificationToken: expect.any(String) });
     // Approved, the challenge has ended: a denial still names it, so that getChallenge can say why.
     expect(await client.validateAuth({ number: "+12125550180", code })).toEqual({
       approved: false,
@@ -205,7 +205,7 @@ describe("the backend client against an open development service (no API_KEYS, n
     const code = codeHeard(call.heard);
     const wrong = await client.validateAuth({ number: "+12125550170", code: code === "000000" ? "111111" : "000000" });
     expect(wrong).toEqual({ approved: false, id: challenge.id, reason: "incorrect", attemptsRemaining: 4 });
-    expect(await client.validateAuth({ id: challenge.id, code })).toEqual({ approved: true, id: challenge.id });
+    expect(await client.validateAuth({ id: challenge.id, code })).toMatchObject({ approved: true, id: challenge.id, verificationToken: expect.any(String) });
     expect(await client.getChallenge(challenge.id)).toMatchObject({ id: challenge.id, status: "approved", apiKey: "open" });
   });
 });

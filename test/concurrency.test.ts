@@ -72,9 +72,9 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
       checkCode(deps, deps.service, { id: "ch_nothing_by_this_id_000" }, "123456"),
     ]);
     expect(results).toEqual([
-      { kind: "approved", id: issued[0]!.id },
+      { kind: "approved", id: issued[0]!.id, number: numbers[0] },
       { kind: "denied", reason: "incorrect", attemptsRemaining: 2, id: issued[1]!.id },
-      { kind: "approved", id: issued[2]!.id },
+      { kind: "approved", id: issued[2]!.id, number: numbers[2] },
       { kind: "denied", reason: "incorrect", attemptsRemaining: 2, id: issued[3]!.id },
       { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true },
       { kind: "denied", reason: "no_pending_challenge", attemptsRemaining: 0, unknown: true },
@@ -106,7 +106,7 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
     const deps = await open();
     const { id, code } = await issue(deps, "+14155550121");
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => checkCode(deps, deps.service, i % 2 ? { id } : { number: "+14155550121" }, code)));
-    expect(results.filter((r) => r.kind === "approved")).toEqual([{ kind: "approved", id }]);
+    expect(results.filter((r) => r.kind === "approved")).toEqual([{ kind: "approved", id, number: "+14155550121" }]);
     expect(results.filter((r) => r.kind !== "approved").map((r) => (r as { reason: string }).reason)).toEqual(Array(5).fill("no_pending_challenge"));
   });
 
@@ -118,7 +118,7 @@ describe.each(await databaseKinds())("guesses checked at once on %s", (kind: DbK
         i === 599 ? checkCode(deps, deps.service, { number: "+14155550131" }, code) : checkCode(deps, deps.service, { number: `+1202555${String(i).padStart(4, "0")}` }, "123456"),
       ),
     );
-    expect(results[599]).toEqual({ kind: "approved", id });
+    expect(results[599]).toEqual({ kind: "approved", id, number: "+14155550131" });
     expect(results.slice(0, 599).every((r) => r.kind === "denied" && r.reason === "no_pending_challenge")).toBe(true);
   });
 });

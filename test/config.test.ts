@@ -123,7 +123,7 @@ describe("configuration that would break calls is refused at startup", () => {
     expect(loadConfig({ LANGUAGE: "es_MX" }).voice.language).toBe("es-MX");
     expect(loadConfig({ LANGUAGE: "EN" }).voice.language).toBe("en");
     expect(() => loadConfig({ LANGUAGE: "es-AR" })).toThrow(/^LANGUAGE: no voice here speaks it; set LANGUAGE to es or one of es-ES, es-MX, es-US \(got "es-AR"\)$/);
-    expect(() => loadConfig({ LANGUAGE: "xx" })).toThrow(/^LANGUAGE: must be one of en, es, fr, de, pt, or a regional tag such as es-MX/);
+    expect(() => loadConfig({ LANGUAGE: "xx" })).toThrow(/^LANGUAGE: must be one of en, es, fr, de, pt, .*, or a regional tag such as es-MX/);
   });
 
   it("writes a Google voice as the carrier names it (Google. on Twilio, gcloud. on SignalWire), and refuses what the carrier lacks", () => {
@@ -160,14 +160,24 @@ describe("configuration that would break calls is refused at startup", () => {
   });
 });
 
+/**
+ * Polly tags and voices newer than the TwiML list of the twilio package we use (6.2), which
+ * Amazon's own list has (test/languages.test.ts holds that list): they cannot be checked
+ * against Twilio here, and the README says so. Each entry must still be missing from
+ * TwiML's list, so that one Twilio adds is checked again.
+ */
+const NEWER_THAN_TWIML = { tags: ["de-CH", "en-SG", "yue-CN"], voices: ["Polly.Jitka-Neural", "Polly.Sabrina-Neural", "Polly.Jasmine-Neural"] };
+
 describe("the table of voices (src/voice/voices.ts)", () => {
   it("lists, for Twilio, only voices and tags Twilio's TwiML names, and every Google voice it names for those tags", async () => {
     const [sayVoice, sayLanguage] = await Promise.all([twimlUnion("SayVoice"), twimlUnion("SayLanguage")]);
     expect(sayVoice.size).toBeGreaterThan(500);
+    for (const tag of NEWER_THAN_TWIML.tags) expect(sayLanguage).not.toContain(tag);
+    for (const voice of NEWER_THAN_TWIML.voices) expect(sayVoice).not.toContain(voice);
     for (const tag of LANGUAGE_TAGS) {
-      expect(sayLanguage, `TwiML has no language ${tag}`).toContain(tag);
+      if (!NEWER_THAN_TWIML.tags.includes(tag)) expect(sayLanguage, `TwiML has no language ${tag}`).toContain(tag);
       const listed = voicesOfTag(tag).map((v) => carrierName(v, CARRIERS.twilio.voices)!);
-      for (const voice of listed) expect(sayVoice, `TwiML has no voice ${voice}`).toContain(voice);
+      for (const voice of listed.filter((v) => !NEWER_THAN_TWIML.voices.includes(v))) expect(sayVoice, `TwiML has no voice ${voice}`).toContain(voice);
       const googleOfTag = [...sayVoice].filter((v) => v.startsWith(`Google.${tag}-`));
       expect(listed.filter((v) => v.startsWith("Google.")).sort()).toEqual(googleOfTag.sort());
     }

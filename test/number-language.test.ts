@@ -20,6 +20,7 @@ describe("languageForNumber", () => {
   const berlin = phone("+493012345678", "DE");
   const washington = phone("+12025550123", "US");
   const tokyo = phone("+81312345678", "JP");
+  const bangkok = phone("+6621234567", "TH");
 
   it("speaks French to Quebec, in the form the service allows", () => {
     expect(languageForNumber(montreal, ["en", "fr"], "en")).toBe("fr");
@@ -44,12 +45,19 @@ describe("languageForNumber", () => {
     expect(languageForNumber(berlin, ["en"], "en")).toBe("en");
   });
 
+  it("speaks Japanese to Japan, and Swiss German to Switzerland, when the service lists them", () => {
+    expect(languageForNumber(tokyo, ["en", "ja"], "en")).toBe("ja");
+    expect(languageForNumber(tokyo, ["en", "es"], "en")).toBe("en");
+    expect(languageForNumber(phone("+41446681800", "CH"), ["en", "de-CH"], "en")).toBe("de-CH");
+    expect(languageForNumber(phone("+41446681800", "CH"), ["en", "de"], "en")).toBe("de");
+  });
+
   it("takes the regional tag first", () => {
     expect(languageForNumber(washington, ["en-US", "es"], "es")).toBe("en-US");
   });
 
   it("keeps the fallback for a country not in the table, or no country", () => {
-    expect(languageForNumber(tokyo, ["en", "es", "fr", "de", "pt"], "es")).toBe("es");
+    expect(languageForNumber(bangkok, ["en", "es", "fr", "de", "pt", "ja"], "es")).toBe("es");
     expect(languageForNumber({ e164: "+80012345678" }, ["en", "fr"], "fr")).toBe("fr");
     expect(languageForNumber({ e164: "+15145550123", country: "constructor" }, ["en"], "fr")).toBe("fr");
   });

@@ -14,8 +14,8 @@ describe("the OpenAPI document and the reference page", () => {
   let doc: Doc;
   let routes: RouteDef[];
   beforeAll(async () => {
-    // No cooldown, so each example can be sent both as JSON and as a form.
-    t = await startTestService({ db: "pglite", carrier: "twilio", env: { RESEND_COOLDOWN_SECONDS: "0" } });
+    // No cooldown, so each example can be sent both as JSON and as a form; own codes allowed, as one example brings one.
+    t = await startTestService({ db: "pglite", carrier: "twilio", env: { RESEND_COOLDOWN_SECONDS: "0", ALLOW_CUSTOM_CODE: "true" } });
     const res = await fetch(`${t.service.url}/openapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -59,12 +59,12 @@ describe("the OpenAPI document and the reference page", () => {
     expect(declared).toEqual(served);
   });
 
-  it("gives each route its security: a key for the API, an admin key for /services, the metrics token for /metrics, none elsewhere", () => {
+  it("gives each route its security: a key for the API, an admin key for /services and /signing-keys, the metrics token for /metrics, none elsewhere", () => {
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { security: unknown }>>)) {
       for (const [method, op] of Object.entries(item)) {
         const expected = ["/request-auth", "/validate-auth", "/challenges", "/challenges/{id}", "/challenges/{id}/cancel", "/stats"].includes(path)
           ? [{ apiKey: [] }]
-          : path.startsWith("/services")
+          : path.startsWith("/services") || path.startsWith("/signing-keys")
             ? [{ adminKey: [] }]
             : path === "/metrics"
               ? [{ metricsToken: [] }, {}]

@@ -71,7 +71,7 @@ describe.each(combos)("races on $db through $carrier", ({ db, carrier }) => {
     const number = "+12125550200";
     const { id, code } = await s.listen(0, number);
     const rs = await parallel(20, (i) => s.on(i).api("POST", "/validate-auth", { ...target(i, number, id), auth_code: code }));
-    expect(rs.filter((r) => r.status === 200).map((r) => r.body)).toEqual([{ status: "approved", id }]);
+    expect(rs.filter((r) => r.status === 200).map((r) => r.body)).toEqual([expect.objectContaining({ status: "approved", id })]);
     const denied = rs.filter((r) => r.status !== 200);
     expect(denied).toHaveLength(19);
     for (const r of denied) {
@@ -118,7 +118,7 @@ describe.each(combos)("races on $db through $carrier", ({ db, carrier }) => {
     const [row] = await s.challengesOf(number);
     expect(row).toMatchObject({ attempts: incorrect.length, failures: incorrect.length, wiped: true });
     if (approved.length === 1) {
-      expect(approved[0]!.body).toEqual({ status: "approved", id });
+      expect(approved[0]!.body).toMatchObject({ status: "approved", id });
       expect(row!.status).toBe("approved");
       expect(incorrect.length).toBeLessThan(5);
       expect(new Set(reasons(rs))).toEqual(new Set(["approved", "no_pending_challenge", ...(incorrect.length ? ["incorrect"] : [])]));
@@ -174,7 +174,7 @@ describe.each(combos)("races on $db through $carrier", ({ db, carrier }) => {
       expect(byNumber.body).toMatchObject({ status: "denied", reason: "incorrect" });
     }
     const right = await s.on(1).api("POST", "/validate-auth", { number, auth_code: pending!.code });
-    expect(right.body).toEqual({ status: "approved", id: pending!.id });
+    expect(right.body).toMatchObject({ status: "approved", id: pending!.id });
     expect((await s.challengesOf(number)).filter((r) => r.status === "pending")).toEqual([]);
   });
 
@@ -241,7 +241,7 @@ describe.each(combos)("races on $db through $carrier", ({ db, carrier }) => {
     expect(stored.find((r) => r.id === second.id)?.status).toBe("pending");
     const ok = await s.on(0).api("POST", "/validate-auth", { number, auth_code: second.code });
     expect(ok.status, ok.text).toBe(200);
-    expect(ok.body).toEqual({ status: "approved", id: second.id });
+    expect(ok.body).toMatchObject({ status: "approved", id: second.id });
   });
 });
 

@@ -10,6 +10,7 @@ import { KEYS_HELP, keysCommand } from "./keys.js";
 import { MIGRATE_HELP, migrateCommand } from "./migrate.js";
 import { SERVICES_HELP, servicesCommand } from "./services.js";
 import { STATS_HELP, statsCommand } from "./stats.js";
+import { TOKENS_HELP, tokensCommand } from "./tokens.js";
 import { OUTCOMES_HELP } from "../simulator/outcomes.js";
 import { UsageError } from "./usage.js";
 
@@ -21,6 +22,7 @@ commands:
   keys         create, list or revoke API keys kept in the database
   services     create, list, show, update or delete services (apps), their settings and webhooks
   events       list or retry the events sent to webhooks; make a webhook secret
+  tokens       rotate or list the keys verification tokens are signed with
   simulate     run the carrier simulator alone (SIMULATOR_* variables)
   call NUMBER  request a call through a running service and check the code you heard
   challenges   list or cancel a running service's challenges (through its API)
@@ -43,7 +45,7 @@ its in-process simulator).
 
 ${OUTCOMES_HELP}`;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, services: SERVICES_HELP, events: EVENTS_HELP, simulate: SIMULATE_HELP, call: CALL_HELP, challenges: CHALLENGES_HELP, stats: STATS_HELP };
+const HELPS: Record<string, string> = { serve: SERVE_HELP, migrate: MIGRATE_HELP, keys: KEYS_HELP, services: SERVICES_HELP, events: EVENTS_HELP, tokens: TOKENS_HELP, simulate: SIMULATE_HELP, call: CALL_HELP, challenges: CHALLENGES_HELP, stats: STATS_HELP };
 
 async function main(argv: string[]): Promise<number | "running"> {
   const [command, ...args] = argv;
@@ -77,6 +79,9 @@ async function main(argv: string[]): Promise<number | "running"> {
       return 0;
     case "events":
       await eventsCommand(args);
+      return 0;
+    case "tokens":
+      await tokensCommand(args);
       return 0;
     case "challenges":
       return challengesCommand(args);

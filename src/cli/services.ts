@@ -5,6 +5,7 @@ import { defaultService, describeSettings, serviceSettings, SETTING_NAMES, SETTI
 import { createService, deleteService, findService, listServices, updateService, type StoredService } from "../services/store.js";
 import { openServiceDatabase } from "./database.js";
 import { parseOptions, type OptionSpec } from "./options.js";
+import { serviceSupabaseHookCommand } from "./service-supabase-hook.js";
 import { serviceWebhookCommand } from "./service-webhook.js";
 import { UsageError } from "./usage.js";
 
@@ -16,6 +17,7 @@ export const SERVICES_HELP = `usage: voice-otp services create NAME [--set SETTI
        voice-otp services update ID|NAME [--name NEW] [--set SETTING=VALUE ...] [--reset SETTING ...]
        voice-otp services delete ID|NAME
        voice-otp services webhook ID|NAME [--url URL [--events A,B] | --rotate | --remove]
+       voice-otp services supabase-hook ID|NAME [--secret SECRET | --remove]
 
 Manages the services (apps) kept in the database. The default service is the one
 the environment's variables define; another keeps only the settings it sets (--set)
@@ -26,7 +28,8 @@ the default service. Deleting a service revokes its keys; \`voice-otp keys creat
 NAME --service ID|NAME\` makes one. With the embedded PGlite, stop the service first
 (one process per DATA_DIR); on PostgreSQL it runs beside the service, and every
 instance uses a change within about a second. \`services webhook\` sets where a
-service's events go (\`voice-otp services webhook\` alone explains it).
+service's events go (\`voice-otp services webhook\` alone explains it); \`services
+supabase-hook\` sets the secret of its Supabase Send SMS hook.
 
 settings, and the variable that sets each for the default service:
 ${SETTING_NAMES.map((n) => `  ${n.padEnd(width)}  ${SETTINGS[n].variable}`).join("\n")}`;
@@ -44,6 +47,7 @@ const DEFAULT_READ_ONLY = "the default service is set by the environment's varia
 export async function servicesCommand(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (command === "webhook") return serviceWebhookCommand(rest);
+  if (command === "supabase-hook") return serviceSupabaseHookCommand(rest);
   const spec = command === undefined ? undefined : SPECS[command];
   if (!spec) throw new UsageError(SERVICES_HELP);
   const { positional, options } = parseOptions(rest, spec, `services ${command}`);
@@ -121,6 +125,7 @@ async function found(database: Database, idOrName: string): Promise<StoredServic
 function shown(value: unknown): string {
   if (value === null || value === undefined) return "(none)";
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
+  if (typeof value === "object") return Object.keys(value).length ? JSON.stringify(value) : "(none)";
   if (typeof value === "string" && (value === "" || /[\s,"]/.test(value))) return JSON.stringify(value);
   return String(value);
 }

@@ -43,6 +43,14 @@ export type Validation =
       approved: true;
       /** The challenge approved. */
       id: Schemas["CodeApproved"]["id"];
+      /**
+       * A JWT (EdDSA) saying the number was verified by a phone call: `sub` the number, `aud`
+       * the key's service, `jti` the challenge. Another service checks it against the
+       * service's /.well-known/jwks.json (jose: createRemoteJWKSet + jwtVerify).
+       */
+      verificationToken: Schemas["CodeApproved"]["verification_token"];
+      /** Its `exp`, ISO 8601: 5 minutes after approval. */
+      verificationTokenExpiresAt: Schemas["CodeApproved"]["verification_token_expires_at"];
     }
   | {
       approved: false;
@@ -109,6 +117,9 @@ export type ServiceSettingsChange = CamelCased<Schemas["ServiceSettingsChange"]>
 /** Where a service's events go, which types (`null`: all), and how long a rotated-out secret still signs. Never the secret. */
 export type ServiceWebhook = CamelCased<Schemas["ServiceWebhook"]>;
 
+/** A token-signing key: its id and dates, never its private half. */
+export type SigningKey = CamelCased<Schemas["SigningKey"]>;
+
 /** The event types a webhook can ask for. */
 export type EventType = NonNullable<Schemas["SetServiceWebhookBody"]["events"]>[number];
 
@@ -134,15 +145,16 @@ export class VoiceOtpClient {
   }
 
   /**
-   * Asks the service to call the number and read a code. Retried after a network
-   * failure only with an idempotencyKey: the service then replays the first answer
-   * instead of placing a second call.
+   * Asks the service to call the number and read a code: one it makes, or `code`, your
+   * own (4 to 10 digits, for a service with allow_custom_code; the answer never holds it).
+   * Retried after a network failure only with an idempotencyKey: the service then replays
+   * the first answer instead of placing a second call.
    */
   async requestAuth(
     number: string,
-    opts: { language?: string; clientIp?: string; idempotencyKey?: string } = {},
+    opts: { language?: string; clientIp?: string; idempotencyKey?: string; code?: string } = {},
   ): Promise<Challenge> {
-    const body: Schemas["RequestAuthBody"] = { number, language: opts.language, client_ip: opts.clientIp };
+    const body: Schemas["RequestAuthBody"] = { number, language: opts.language, client_ip: opts.clientIp, code: opts.code };
     const headers = opts.idempotencyKey ? { "Idempotency-Key": opts.idempotencyKey } : undefined;
     const res = await this.send("POST", "/request-auth", body, opts.idempotencyKey ? "reads" : "never", headers);
     return camelCased(res.body as Schemas["ChallengeCreated"]);
@@ -153,7 +165,15 @@ export class VoiceOtpClient {
     const target = "id" in input ? { id: input.id } : { number: input.number };
     const body: Schemas["ValidateAuthBody"] = { ...target, auth_code: input.code };
     const res = await this.send("POST", "/validate-auth", body, "not-delivered");
-    if (res.status === 200) return { approved: true, id: (res.body as Schemas["CodeApproved"]).id };
+    if (res.status === 200) {
+      const approved = res.body as Schemas["CodeApproved"];
+      return {
+        approved: true,
+        id: approved.id,
+        verificationToken: approved.verification_token,
+        verificationTokenExpiresAt: approved.verification_token_expires_at,
+      };
+    }
     const denied = res.body as Schemas["CodeDenied"];
     return {
       approved: false,
@@ -288,6 +308,22 @@ export class VoiceOtpClient {
   async deleteServiceWebhook(serviceId: string): Promise<ServiceWebhook> {
     const res = await this.send("DELETE", `/services/${encodeURIComponent(serviceId)}/webhook`, undefined, "not-delivered");
     return camelCased(res.body as Schemas["ServiceWebhook"]);
+  }
+
+  /** The token-signing keys, the active one first. */
+  async listSigningKeys(): Promise<SigningKey[]> {
+    const res = await this.send("GET", "/signing-keys", undefined, "reads");
+    return camelCased((res.body as Schemas["SigningKeyList"]).keys);
+  }
+
+  /**
+   * Makes a new token-signing key and retires the active one, which stays published until
+   * its tokens have expired. Returns the keys, the new one first.
+   */
+  async rotateSigningKey(): Promise<SigningKey[]> {
+    // Not repeated once it may have arrived: a repeat would rotate twice.
+    const res = await this.send("POST", "/signing-keys/rotate", undefined, "not-delivered");
+    return camelCased((res.body as Schemas["SigningKeyList"]).keys);
   }
 
   private async send(

@@ -51,7 +51,7 @@ export interface paths {
             "X-Request-Id": string;
           };
           content: {
-            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"];
+            "application/json": components["schemas"]["Error_cross_origin"] | components["schemas"]["Error_forbidden"] | components["schemas"]["Error_custom_code_not_allowed"];
           };
         };
         409: {
@@ -1284,6 +1284,130 @@ export interface paths {
       };
     };
   };
+  "/signing-keys": {
+    get: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["SigningKeyList"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
+  "/signing-keys/rotate": {
+    post: {
+      parameters: {
+        header?: {
+          "X-Request-Id"?: string;
+        };
+      };
+      responses: {
+        200: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["SigningKeyList"];
+          };
+        };
+        401: {
+          headers: {
+            "X-Request-Id": string;
+            "WWW-Authenticate": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_unauthorized"];
+          };
+        };
+        403: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_forbidden"];
+          };
+        };
+        429: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_rate_limited"];
+          };
+        };
+        500: {
+          headers: {
+            "X-Request-Id": string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_internal_error"];
+          };
+        };
+        503: {
+          headers: {
+            "X-Request-Id": string;
+            "Retry-After"?: string;
+          };
+          content: {
+            "application/json": components["schemas"]["Error_service_unavailable"] | components["schemas"]["Error_shutting_down"];
+          };
+        };
+      };
+    };
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -1392,6 +1516,13 @@ export interface components {
         message: string;
       };
     };
+    Error_custom_code_not_allowed: {
+      error: {
+        /** @enum {string} */
+        code: "custom_code_not_allowed";
+        message: string;
+      };
+    };
     Error_idempotency_in_flight: {
       error: {
         /** @enum {string} */
@@ -1474,11 +1605,15 @@ export interface components {
       number: string;
       language?: string;
       client_ip?: string;
+      code?: string;
     };
     CodeApproved: {
       /** @enum {string} */
       status: "approved";
       id: string;
+      verification_token: string;
+      /** Format: date-time */
+      verification_token_expires_at: string;
     };
     CodeDenied: {
       /** @enum {string} */
@@ -1609,6 +1744,9 @@ export interface components {
       language: string;
       languages: string[];
       voice: string | null;
+      templates: {
+        [key: string]: string;
+      };
       gate: boolean;
       machine_detection: boolean;
       code_length: number;
@@ -1621,12 +1759,16 @@ export interface components {
       calls_per_number_per_day: number;
       failed_validations_per_number_per_day: number;
       calls_per_day: number;
+      allow_custom_code: boolean;
     };
     OwnServiceSettings: {
       org_name?: string;
       language?: string;
       languages?: string[];
       voice?: string;
+      templates?: {
+        [key: string]: string;
+      };
       gate?: boolean;
       machine_detection?: boolean;
       code_length?: number;
@@ -1639,6 +1781,7 @@ export interface components {
       calls_per_number_per_day?: number;
       failed_validations_per_number_per_day?: number;
       calls_per_day?: number;
+      allow_custom_code?: boolean;
     };
     Error_name_taken: {
       error: {
@@ -1656,6 +1799,9 @@ export interface components {
       language?: string | null;
       languages?: string[] | null;
       voice?: string | null;
+      templates?: {
+        [key: string]: string;
+      } | null;
       gate?: boolean | null;
       machine_detection?: boolean | null;
       code_length?: number | null;
@@ -1668,6 +1814,7 @@ export interface components {
       calls_per_number_per_day?: number | null;
       failed_validations_per_number_per_day?: number | null;
       calls_per_day?: number | null;
+      allow_custom_code?: boolean | null;
     };
     UpdateServiceBody: {
       name?: string;
@@ -1702,6 +1849,20 @@ export interface components {
       /** Format: date-time */
       previous_valid_until: string | null;
       secret: string;
+    };
+    SigningKeyList: {
+      keys: components["schemas"]["SigningKey"][];
+    };
+    SigningKey: {
+      kid: string;
+      active: boolean;
+      published: boolean;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      retired_at: string | null;
+      /** Format: date-time */
+      published_until: string | null;
     };
   };
   responses: never;

@@ -6,6 +6,7 @@ import { envSchema, type Env } from "./schema.js";
 import { chooseVoice } from "./voice.js";
 import { defaultWebhook, webhookTargets, type DefaultWebhook } from "./webhook.js";
 import type { TargetPolicy } from "../events/target.js";
+import type { Templates } from "../voice/templates.js";
 
 /**
  * The environment, parsed once. Every other module receives the frozen Config
@@ -41,6 +42,8 @@ export interface Config {
   apiKeys: string[];
   /** Keys for the admin API (/services). */
   adminApiKeys: string[];
+  /** DEMO_ENABLED: whether /demo and /demo/api/* serve (with a service's API key but where /request-auth is open on the simulator outside production). */
+  demo: boolean;
   /** Undefined only in development: server.ts then keeps a generated one in DATA_DIR. */
   secretKey?: string;
   /** The default service's event endpoint (WEBHOOK_URL), written at start; undefined: the admin API manages it. */
@@ -50,6 +53,10 @@ export interface Config {
   /** Event deliveries: one attempt's time limit, and the first retry's longest wait (src/events/backoff.ts). */
   eventDelivery: { timeoutMs: number; retryBaseMs: number };
   otp: { length: number; ttlSeconds: number; maxAttempts: number };
+  /** ALLOW_CUSTOM_CODE: whether the default service takes a caller's own code. */
+  allowCustomCode: boolean;
+  /** SUPABASE_HOOK_SECRET: the default service's Supabase hook secrets (`v1,whsec_…`, `|` between several), checked. */
+  supabaseHookSecret?: string;
   defaultCountry: string;
   limits: Limits;
   retentionHours: number;
@@ -62,6 +69,8 @@ export interface Config {
     /** The languages a call may be spoken in when chosen from the number's country (LANGUAGES, else LANGUAGE alone). */
     languages: string[];
     voice?: string;
+    /** VOICE_TEMPLATES: the sentence around the code, by language or tag; empty: the languages' own phrases. */
+    templates: Templates;
     gate: boolean;
     machineDetection: boolean;
   };
@@ -137,11 +146,16 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
     simulatorOutcomes: e.SIMULATOR_OUTCOMES,
     apiKeys: e.API_KEYS,
     adminApiKeys: e.ADMIN_API_KEYS,
+    // Unset: on where it places no real call and cannot face the internet by default (the
+    // simulator, outside production); a real carrier or production takes DEMO_ENABLED=true.
+    demo: e.DEMO_ENABLED ?? (!production && carrier.name === "simulator"),
     secretKey: e.SECRET_KEY,
     webhook,
     webhookTargets: targets,
     eventDelivery: { timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000, retryBaseMs: e.WEBHOOK_RETRY_BASE_SECONDS * 1000 },
     otp: { length: e.OTP_LENGTH, ttlSeconds: e.OTP_TTL_SECONDS, maxAttempts: e.OTP_MAX_ATTEMPTS },
+    allowCustomCode: e.ALLOW_CUSTOM_CODE,
+    supabaseHookSecret: e.SUPABASE_HOOK_SECRET,
     defaultCountry: e.DEFAULT_COUNTRY,
     limits: {
       resendCooldownSeconds: e.RESEND_COOLDOWN_SECONDS,
@@ -165,6 +179,7 @@ export function loadConfig(source: Record<string, string | undefined>): Readonly
       language: e.LANGUAGE,
       languages: e.LANGUAGES.length ? e.LANGUAGES : [e.LANGUAGE],
       voice,
+      templates: e.VOICE_TEMPLATES ?? {},
       gate: e.VOICE_GATE,
       machineDetection: e.ANSWERING_MACHINE_DETECTION,
     },

@@ -2,10 +2,12 @@ import { z } from "zod";
 import { CARRIER_NAMES, carrierVariables } from "../carriers/registry.js";
 import { EVENT_TYPES, isEventType } from "../events/outbox.js";
 import { isSecret } from "../events/signature.js";
+import { databaseUrlProblem } from "../db/postgres-url.js";
+import { checkHookSecrets } from "../hooks/supabase-secrets.js";
 import { outcomesVariable } from "../simulator/outcomes.js";
 import { countryCode, countryCodes } from "./countries.js";
 import { bool, int, optional, url } from "./env-types.js";
-import { languageTag } from "./voice.js";
+import { languageTag, voiceTemplates } from "./voice.js";
 
 /**
  * Every environment variable the service reads, with its type, range and default.
@@ -66,7 +68,13 @@ export const envSchema = z.object({
   NGROK_AUTHTOKEN: optional(z.string().min(1)),
   NGROK_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+$/i, "must be a bare host name such as otp-dev.ngrok.app")),
   DATABASE_URL: optional(
-    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .superRefine((u, ctx) => {
+        const problem = databaseUrlProblem(u);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
   ),
   DATA_DIR: z.string().min(1).default("./data"),
 
@@ -84,6 +92,8 @@ export const envSchema = z.object({
   // Keys for the admin API (/services), which manages services and places no call.
   ADMIN_API_KEYS: csv,
   ALLOW_OPEN_API: bool.default(false),
+  // The /demo page: unset, on outside production with the simulator only (config/index.ts decides).
+  DEMO_ENABLED: optional(bool),
   SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters (try: openssl rand -hex 32)")),
 
   // Event webhooks: the default service's endpoint (others are set through /services/{id}/webhook).
@@ -102,9 +112,14 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT_SECONDS: int(1, 60).default(10),
   WEBHOOK_RETRY_BASE_SECONDS: int(1, 3600).default(5),
 
+  // The default service's Supabase Send SMS hook: the secret(s) Supabase signs with, `v1,whsec_…` joined by `|`.
+  SUPABASE_HOOK_SECRET: optional(z.string().superRefine(checkHookSecrets)),
+
   OTP_LENGTH: int(4, 10).default(6),
   OTP_TTL_SECONDS: int(30, 86_400).default(600),
   OTP_MAX_ATTEMPTS: int(1, 20).default(5),
+  // Whether a request may bring its own code (POST /request-auth `code`) instead of one made here.
+  ALLOW_CUSTOM_CODE: bool.default(false),
   DEFAULT_COUNTRY: countryCode.default("US"),
 
   ORG_NAME: z.string().min(1).max(100).default("voice-otp"),
@@ -114,6 +129,8 @@ export const envSchema = z.object({
   LANGUAGES: csv.pipe(z.array(languageTag)),
   // Checked against LANGUAGE and the carrier by config/voice.ts, once the carrier is known.
   VOICE: optional(z.string().min(1)),
+  // The default service's own sentence around the code, per language: JSON, checked by config/voice.ts.
+  VOICE_TEMPLATES: optional(voiceTemplates),
   VOICE_GATE: bool.default(false),
   ANSWERING_MACHINE_DETECTION: bool.default(true),
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CARRIERS, type CarrierName } from "../carriers/registry.js";
 import { baseLanguage, LANGUAGES, resolveLanguage, speakingTag } from "../voice/phrases.js";
+import { templateKeyProblem, templateProblem, type Templates } from "../voice/templates.js";
 import { carrierName, parseVoice, sameVoice, voicesOfTag, type CarrierVoices, type Voice } from "../voice/voice-names.js";
 import { LANGUAGE_TAGS, VOICES } from "../voice/voices.js";
 import { ConfigError } from "./error.js";
@@ -21,6 +22,30 @@ export const languageTag = z.string().transform((l, ctx) => {
       : `must be one of ${LANGUAGES.join(", ")}, or a regional tag such as es-MX`,
   });
   return z.NEVER;
+});
+
+/**
+ * VOICE_TEMPLATES (and a service's `templates`): a JSON object of texts by language or
+ * tag, `{"en": "Your {org} code is {code}."}`, each checked by voice/templates.ts. A
+ * refusal names the language as the issue's path, so the admin API can answer with
+ * the field `settings.templates.<language>`.
+ */
+export const voiceTemplates = z.string().transform((json, ctx): Templates => {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    ctx.addIssue({ code: "custom", message: 'must be a JSON object of texts by language, such as {"en": "Your {org} code is {code}."}' });
+    return z.NEVER;
+  }
+  for (const [language, text] of Object.entries(value)) {
+    const problem = templateKeyProblem(language) ?? (typeof text === "string" ? templateProblem(text) : "must be a text");
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, path: [language] });
+  }
+  return value as Templates;
 });
 
 /**

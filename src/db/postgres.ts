@@ -1,20 +1,28 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { migrationsFolder } from "./migrations-folder.js";
+import { describe, unavailable } from "./postgres-failures.js";
+import { notifications } from "./postgres-listen.js";
+import { reservedTransaction, type Run } from "./postgres-transaction.js";
+import { hostPools, type HostPools, type Writable } from "./writable-host.js";
 import { DatabaseUnavailableError, withTimeout, type Database, type OpenOptions } from "./database.js";
 
 const dialect = new PgDialect();
 
-/** A PostgreSQL server through postgres.js: a pool per instance, migrated before use. */
+/**
+ * A PostgreSQL server through postgres.js: a pool per instance, migrated before use. A
+ * DATABASE_URL naming several servers (a primary and its standbys) is served by
+ * whichever takes writes (writable-host.ts), found again after a failover.
+ */
 export async function openPostgres(url: string, opts: OpenOptions): Promise<Database> {
   const connectTimeout = opts.connectTimeoutSeconds ?? 5;
-  const options = { connect_timeout: connectTimeout, onnotice: () => {}, connection: { application_name: "voice-otp" } };
-  await migrateWithLock(url, options);
-  const client = postgres(url, {
-    ...options,
+  const hosts = hostPools(url, {
+    connect_timeout: connectTimeout,
+    onnotice: () => {},
+    connection: { application_name: "voice-otp" },
     max: opts.maxConnections ?? 10,
     idle_timeout: 60,
     // postgres.js waits longer before each reconnect, up to 20 s after a few refused
@@ -23,53 +31,46 @@ export async function openPostgres(url: string, opts: OpenOptions): Promise<Data
     // Capped at a second, they fail fast with a 503 and the pool is back within a second.
     backoff: (retries: number) => Math.min(3 ** retries / 100, 1) * (0.5 + Math.random() / 2),
   });
+  try {
+    await migrateWithLock(hosts);
+  } catch (err) {
+    await hosts.end();
+    throw err;
+  }
+  const listener = notifications(hosts);
+
   // Named prepared statements: each statement text is parsed and planned once per connection.
-  const run = async <T>(on: postgres.Sql | postgres.ReservedSql, query: SQL): Promise<T[]> => {
+  const run: Run = async <T>(at: Writable, on: postgres.Sql | postgres.ReservedSql, query: SQL): Promise<T[]> => {
     const q = dialect.sqlToQuery(query);
-    return (await on.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+    try {
+      return (await on.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+    } catch (err) {
+      throw unavailable(err, () => hosts.forget(at.index)) ?? err;
+    }
   };
   return {
     kind: "postgres",
-    rows: (query) => run(client, query),
-    // On a reserved connection rather than postgres.js's begin(): when the connection drops
-    // mid-transaction, begin() settles at once and its own rollback then fails with nobody
-    // waiting for it, an unhandled rejection that ends the process. A connection that
-    // dropped is left to the pool, which has already set it aside: written to or released,
-    // postgres.js would send on its closed socket and throw outside any promise.
-    async transaction(fn) {
-      const conn = await client.reserve();
-      // Queued, not awaited: it leaves in one write with the first statement.
-      const begun = conn.unsafe("begin").then(() => undefined);
-      begun.catch(() => {});
-      let committed = false;
-      const tx = Object.assign(<T>(query: SQL) => run<T>(conn, query), {
-        async commitWith<T>(query: SQL) {
-          committed = true;
-          // A failed statement aborts the transaction, and COMMIT then rolls it back.
-          const [rows] = await Promise.all([run<T>(conn, query), conn.unsafe("commit")]);
-          return rows;
-        },
-      });
-      try {
-        const result = await fn(tx);
-        await begun;
-        if (!committed) await conn.unsafe("commit");
-        conn.release();
-        return result;
-      } catch (err) {
-        if (!connectionLost(err)) {
-          await conn.unsafe("rollback").catch(() => {});
-          conn.release();
-        }
-        throw err;
-      }
+    async rows(query) {
+      const at = await hosts.writable();
+      return run(at, at.pool, query);
     },
-    // postgres.js keeps one connection of its own for LISTEN, and listens again after it reconnects.
-    listen: async (channel, onNotify, onListen) => {
-      await client.listen(channel, onNotify, onListen);
+    transaction: async (fn) => {
+      const at = await hosts.writable();
+      return reservedTransaction(at, hosts, run, fn);
     },
-    ping: (timeoutMs) => withTimeout(client`select 1`.then(() => undefined), timeoutMs, "database did not answer"),
-    close: () => client.end({ timeout: 5 }),
+    listen: (channel, onNotify, onListen, onLost) => listener.listen(channel, { onNotify, onListen, onLost }),
+    // Through run(): a readiness check that finds the server gone makes the pools look again,
+    // so an instance that only a load balancer's checks reach still follows a failover.
+    ping: (timeoutMs) =>
+      withTimeout(
+        hosts.writable().then((at) => run(at, at.pool, sql`select 1`).then(() => undefined)),
+        timeoutMs,
+        "database did not answer",
+      ),
+    close: async () => {
+      await listener.end();
+      await hosts.end();
+    },
   };
 }
 
@@ -78,8 +79,11 @@ export async function openPostgres(url: string, opts: OpenOptions): Promise<Data
  * advisory lock on a dedicated single connection makes them migrate one after
  * another, so the second finds the work done instead of racing the first.
  */
-async function migrateWithLock(url: string, options: postgres.Options<{}>): Promise<void> {
-  const client = postgres(url, { ...options, max: 1 });
+async function migrateWithLock(hosts: HostPools): Promise<void> {
+  const { index } = await hosts.writable().catch((err: unknown) => {
+    throw new DatabaseUnavailableError(`cannot reach DATABASE_URL: ${describe(err)}`);
+  });
+  const client = hosts.connect(index, { max: 1 });
   try {
     await client`select pg_advisory_lock(hashtext('voice-otp:migrate'))`.catch((err: unknown) => {
       throw new DatabaseUnavailableError(`cannot reach DATABASE_URL: ${describe(err)}`);
@@ -91,16 +95,3 @@ async function migrateWithLock(url: string, options: postgres.Options<{}>): Prom
   }
 }
 
-/** postgres.js's own connection errors, a socket error, or the server ending the session (classes 08, 57). */
-function connectionLost(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^(CONNECTION_|CONNECT_TIMEOUT|E[A-Z]+$|08|57P)/.test(code);
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: string }).code;
-    return code ? `${code} ${err.message}` : err.message;
-  }
-  return String(err);
-}

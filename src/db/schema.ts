@@ -215,3 +215,34 @@ export const events = pgTable(
     index("events_service_created").on(t.serviceId, t.createdAt),
   ],
 );
+
+/**
+ * The keys verification tokens are signed with (Ed25519; src/tokens/). One is active (not
+ * retired) at a time, which the partial unique index holds across instances; a retired key
+ * stays published in the JWKS until the tokens it signed have expired.
+ */
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    // The public key's JWK thumbprint (RFC 7638): the `kid` of its tokens.
+    kid: text("kid").primaryKey(),
+    // The public key as a JWK ({kty, crv, x}), as the JWKS publishes it.
+    publicJwk: jsonb("public_jwk").notNull(),
+    // The private key (PKCS#8), sealed with a key derived from SECRET_KEY: the database alone cannot sign.
+    privateSealed: text("private_sealed").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull(),
+    retiredAt: timestamp("retired_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("signing_keys_one_active").on(sql`(${t.retiredAt} is null)`).where(sql`${t.retiredAt} is null`)],
+);
+
+/**
+ * A service's Supabase Send SMS hook: the secrets Supabase signs its requests with
+ * (`v1,whsec_…`, `|` between several), sealed with SECRET_KEY under the service's id like
+ * webhook secrets, so a copy of the database alone cannot forge a hook request.
+ */
+export const supabaseHooks = pgTable("supabase_hooks", {
+  serviceId: text("service_id").primaryKey(),
+  secretsSealed: text("secrets_sealed").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull(),
+});

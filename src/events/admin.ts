@@ -90,3 +90,49 @@ export async function retryEvent(database: Database, id: string, now: Date): Pro
   if (found.state === "delivered") return { kind: "delivered", event: fromRow(found) };
   return { kind: "in_flight", until: found.claimed_until ? new Date(found.claimed_until) : now };
 }
+
+/** One UTC day of a service's events, by how their delivery stands. */
+export interface DeliveryDay {
+  /** YYYY-MM-DD. */
+  day: string;
+  delivered: number;
+  /** Pending after at least one failed attempt: the receiver is failing, the retries go on. */
+  retrying: number;
+  /** Given up after a day of retries. */
+  failed: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A service's events created in a range, counted per UTC day by delivery state (every day
+ * of the range, quiet ones too, so a chart shows them as zeros), and the newest ones whose
+ * delivery is failing: given up, or pending after a failed attempt.
+ */
+export async function deliveries(
+  database: Database,
+  serviceId: string,
+  range: { since: Date; until: Date; failingLimit: number },
+): Promise<{ days: DeliveryDay[]; failing: StoredEvent[] }> {
+  const within = sql`service_id = ${serviceId} and created_at >= ${ts(range.since)} and created_at < ${ts(range.until)}`;
+  const failingNow = sql`(state = 'failed' or (state = 'pending' and attempts > 0))`;
+  const [counts, failing] = await Promise.all([
+    database.rows<{ day: string; delivered: string | number; retrying: string | number; failed: string | number }>(sql`
+      select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+             count(*) filter (where state = 'delivered') as delivered,
+             count(*) filter (where state = 'pending' and attempts > 0) as retrying,
+             count(*) filter (where state = 'failed') as failed
+      from events where ${within} group by 1`),
+    database.rows<Row>(sql`
+      select ${COLUMNS} from events where ${within} and ${failingNow}
+      order by created_at desc, id desc limit ${range.failingLimit}`),
+  ]);
+  const byDay = new Map(counts.map((r) => [r.day, r]));
+  const days: DeliveryDay[] = [];
+  for (let d = Math.floor(range.since.getTime() / DAY_MS) * DAY_MS; d < range.until.getTime(); d += DAY_MS) {
+    const day = new Date(d).toISOString().slice(0, 10);
+    const r = byDay.get(day);
+    days.push({ day, delivered: Number(r?.delivered ?? 0), retrying: Number(r?.retrying ?? 0), failed: Number(r?.failed ?? 0) });
+  }
+  return { days, failing: failing.map(fromRow) };
+}

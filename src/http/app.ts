@@ -14,17 +14,27 @@ import { openapiDocument } from "./openapi.js";
 import { challengeCancelRoutes } from "./routes/challenge-cancel.js";
 import { challengeListRoutes } from "./routes/challenge-list.js";
 import { challengeRoutes } from "./routes/challenges.js";
+import { adminPageRoutes } from "./routes/admin-page.js";
+import { demoApiRoutes } from "./routes/demo-api.js";
+import { demoPageRoutes } from "./routes/demo-page.js";
 import { docsRoutes } from "./routes/docs.js";
 import { healthRoutes } from "./routes/health.js";
+import { jwksRoutes } from "./routes/jwks.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { requestAuthRoutes } from "./routes/request-auth.js";
 import { serviceRoutes } from "./routes/services.js";
+import { serviceActivityRoutes } from "./routes/service-activity.js";
 import { serviceWebhookRoutes } from "./routes/service-webhook.js";
+import { serviceSupabaseHookRoutes } from "./routes/service-supabase-hook.js";
+import { supabaseHookRoutes } from "./routes/supabase-hook.js";
+import { signingKeyRoutes } from "./routes/signing-keys.js";
 import { statsRoutes } from "./routes/stats.js";
 import { validateAuthRoutes } from "./routes/validate-auth.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+/** An auth system's hook carries its whole user record, whose metadata the app may fill: more room. */
+export const HOOK_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
  * The routes an API key opens (all of them open to anyone when API_KEYS is empty). A
@@ -33,8 +43,8 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
  */
 export const KEYED_ROUTES = ["/request-auth", "/validate-auth", "/challenges/*", "/stats"] as const;
 
-/** The admin API: services (`/services` and below), managed with an admin key only, never open. */
-export const ADMIN_ROUTES = ["/services/*"] as const;
+/** The admin API: services (`/services` and below) and the token-signing keys, managed with an admin key only, never open. */
+export const ADMIN_ROUTES = ["/services/*", "/signing-keys/*"] as const;
 
 /**
  * The HTTP application. No I/O happens here: every part comes in through deps. Each
@@ -46,7 +56,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(requestId({ limitLength: 128 }));
   // Every answer, errors included: nosniff, Referrer-Policy no-referrer and the rest of Hono's
-  // defaults. No CSP here (the /docs page sets its own) and no HSTS: TLS ends at the proxy in
+  // defaults. No CSP here (the /docs, /demo and /admin pages set their own) and no HSTS: TLS ends at the proxy in
   // front, which knows whether every subdomain is https. Nothing a client or proxy should keep:
   // no-store unless a route says otherwise (the /docs assets are cacheable).
   app.use(secureHeaders({ strictTransportSecurity: false, overwrite: false }));
@@ -74,7 +84,9 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use(drain(deps.lifecycle));
-  app.use(bodyLimit(BODY_LIMIT_BYTES));
+  const limit = bodyLimit(BODY_LIMIT_BYTES);
+  const hookLimit = bodyLimit(HOOK_BODY_LIMIT_BYTES);
+  app.use((c, next) => (c.req.path.startsWith("/hooks/") ? hookLimit(c, next) : limit(c, next)));
 
   const auth = apiKeyAuth(deps, "service");
   const rate = requestRate(deps);
@@ -94,6 +106,17 @@ export function createApp(deps: AppDeps) {
   app.route("/", statsRoutes(deps));
   app.route("/", serviceRoutes(deps));
   app.route("/", serviceWebhookRoutes(deps));
+  app.route("/", serviceSupabaseHookRoutes(deps));
+  app.route("/", supabaseHookRoutes(deps));
+  app.route("/", signingKeyRoutes(deps));
+  app.route("/", jwksRoutes(deps));
+  app.route("/", serviceActivityRoutes(deps));
+  app.route("/", adminPageRoutes(deps));
+  // Only when DEMO_ENABLED: otherwise /demo and /demo/api/* are unknown routes (404), absent from the document too.
+  if (deps.config.demo) {
+    app.route("/", demoPageRoutes(deps));
+    app.route("/", demoApiRoutes(deps));
+  }
   app.route("/", docsRoutes(deps, openapiDocument(app)));
 
   app.notFound((c) => sendError(c, new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`)));

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Config } from "../config/index.js";
 import { DEFAULT_SERVICE_ID } from "../db/schema.js";
 import { findKey, type FoundKey } from "../keys/api-keys.js";
 import { authFailures } from "../limits/auth-failures.js";
@@ -13,8 +14,26 @@ import { AppError, errorBody } from "./errors.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
+/** How a key from API_KEYS or ADMIN_API_KEYS is named on challenges and in the admin API: a prefix of its digest, never the key. */
+export const envKeyName = (key: string, admin: boolean) => `${admin ? "env-admin" : "env"}:${digest(key).toString("hex").slice(0, 8)}`;
+
 /** A 401 in the service's error shape; bearerAuth adds WWW-Authenticate. */
 export const refusal = (message: string) => () => Response.json(errorBody("unauthorized", message), { status: 401 });
+
+/**
+ * Whether the service API lets a request without Authorization in: only with no API_KEYS,
+ * which config refuses in production and allows with a real carrier only on loopback with
+ * ALLOW_OPEN_API (config/open-api.ts). The one place that decides it.
+ */
+export const openApi = (config: Pick<Config, "apiKeys">): boolean => config.apiKeys.length === 0;
+
+/**
+ * Whether the API is open and rings no real phone: no API_KEYS, the simulator, outside
+ * production. The /demo page's API goes without a key only then; anywhere else placing
+ * a call takes a key, the demo's included.
+ */
+export const openAndSimulated = (config: Pick<Config, "apiKeys" | "production" | "carrier">): boolean =>
+  openApi(config) && !config.production && config.carrier.name === "simulator";
 
 /**
  * Bearer keys, through Hono's bearerAuth: keys from API_KEYS, compared as SHA-256
@@ -29,11 +48,11 @@ export const refusal = (message: string) => () => Response.json(errorBody("unaut
  * production and with a real carrier unless ALLOW_OPEN_API): a request without
  * Authorization passes as "open", one with a key must present a valid one. An open
  * API still refuses browsers on pages of other origins: a form any site can post
- * would otherwise place calls in the developer's name.
+ * would otherwise place calls in the developer's name. `open: false` asks for a key even
+ * then (the /demo page's API with a real carrier).
  */
-export function apiKeyAuth(deps: AppDeps, role: "service" | "admin"): MiddlewareHandler<AppEnv> {
-  const fromEnv = (keys: readonly string[], admin: boolean) =>
-    keys.map((k) => ({ digest: digest(k), name: `${admin ? "env-admin" : "env"}:${digest(k).toString("hex").slice(0, 8)}`, admin }));
+export function apiKeyAuth(deps: AppDeps, role: "service" | "admin", opts: { open?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  const fromEnv = (keys: readonly string[], admin: boolean) => keys.map((k) => ({ digest: digest(k), name: envKeyName(k, admin), admin }));
   const known = [...fromEnv(deps.config.apiKeys, false), ...fromEnv(deps.config.adminApiKeys, true)];
   const perMinute = (own: number | null) => own ?? deps.config.limits.requestsPerKeyPerMinute;
   const failures = authFailures(deps.config.limits.authFailuresPerIpPerMinute);
@@ -80,7 +99,7 @@ export function apiKeyAuth(deps: AppDeps, role: "service" | "admin"): Middleware
     invalidToken: { message: refusal("API key not recognised (or revoked)") },
   });
   // The admin API is never open: it has no development use that the CLI does not serve.
-  if (role === "admin" || deps.config.apiKeys.length > 0) return check;
+  if (role === "admin" || !(opts.open ?? openApi(deps.config))) return check;
   return async (c, next) => {
     if (c.req.header("authorization") !== undefined) return check(c, next);
     if (fromAnotherOrigin(c, deps.publicBaseUrl())) {
@@ -111,7 +130,7 @@ export function keyService(deps: AppDeps): MiddlewareHandler<AppEnv> {
  * The address failed authentications are counted under: the connection's peer, or with
  * TRUST_PROXY the last X-Forwarded-For entry (the one the nearest proxy appended).
  */
-function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+export function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
   if (trustProxy) {
     const last = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (last) return last;
@@ -129,7 +148,7 @@ function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
  * every POST, Origin; a page's own origin is the service's public URL or the address
  * it was reached at. Requests from other programs carry neither and pass.
  */
-function fromAnotherOrigin(c: Context<AppEnv>, publicBaseUrl: string): boolean {
+export function fromAnotherOrigin(c: Context<AppEnv>, publicBaseUrl: string): boolean {
   const site = c.req.header("sec-fetch-site");
   if (site !== undefined && site !== "same-origin" && site !== "none") return true;
   const origin = c.req.header("origin");

@@ -9,6 +9,7 @@ import type { ChallengeDeps } from "../otp/deps.js";
 import type { Clock } from "../otp/clock.js";
 import type { ServiceDirectory } from "../services/directory.js";
 import type { ServiceSettings } from "../services/settings.js";
+import type { KeyRing } from "../tokens/key-ring.js";
 import type { Lifecycle } from "./drain.js";
 
 /**
@@ -30,6 +31,14 @@ export interface AppDeps {
   /** Each service's settings, kept current across instances. */
   services: ServiceDirectory;
   metrics: Metrics;
+  /** The keys verification tokens are signed with, and the JWKS that publishes them. */
+  tokens: KeyRing;
+  /**
+   * What the in-process simulator's phone has heard so far on a challenge's call, code
+   * included; undefined for an unknown call. Set only with the simulator outside
+   * production, where the phone's log line shows the same: the /demo page shows it.
+   */
+  heard?: (challengeId: string) => readonly string[] | undefined;
 }
 
 /** The API key a request was let in with. */

@@ -34,8 +34,13 @@ const carrierSaidSo = {
   carrier_status: carrierDetails.carrier_status,
 };
 
+/** Supabase reads an auth hook's error as `{error: {http_code, message}}`: the hook's errors carry both shapes. */
+const hookHttpCode = z.number().int().meta({ description: "The HTTP status again, where Supabase's auth hooks read it." });
+
 const DETAILS: Partial<Record<ErrorCode, z.ZodRawShape>> = {
   invalid_request: { field: z.string().optional().meta({ description: "The body field that failed validation." }) },
+  invalid_hook_signature: { http_code: hookHttpCode },
+  hook_not_configured: { http_code: hookHttpCode },
   rate_limited: {
     limit: z.string().meta({
       description:
@@ -74,6 +79,10 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
     when: "a missing, unknown or revoked key",
     example: { message: "send Authorization: Bearer <key> with a key from API_KEYS or `npm run keys -- create`" },
   },
+  invalid_hook_signature: {
+    when: "a Supabase hook request whose Standard Webhooks signature does not match the hook's secret, or whose timestamp is more than 5 minutes from the service's clock",
+    example: { message: "no signature in webhook-signature matches the hook's secret", http_code: 401 },
+  },
   invalid_signature: {
     when: "the carrier's signature is missing or does not match PUBLIC_BASE_URL + this path and query (or, with TRUST_PROXY, the URL the proxy reports)",
     example: { message: "the carrier signature is missing or does not match this URL" },
@@ -85,6 +94,16 @@ const CATALOGUE: Record<ErrorCode, { when: string; example: Record<string, unkno
   forbidden: {
     when: "the key is of the wrong kind for this route: an admin key on a verification route, or a service's key on /services",
     example: { message: "this route takes an admin key (ADMIN_API_KEYS or `voice-otp keys create NAME --admin`); a service's key cannot manage services" },
+  },
+  custom_code_not_allowed: {
+    when: "the request brings its own `code` and the key's service does not take one (`allow_custom_code`, ALLOW_CUSTOM_CODE for the default service)",
+    example: {
+      message: "code: this service makes its own codes; to send yours, set allow_custom_code=true on the service (ALLOW_CUSTOM_CODE=true for the default service), or leave code out",
+    },
+  },
+  hook_not_configured: {
+    when: "no Supabase hook secret is set for this service (SUPABASE_HOOK_SECRET for the default service, PUT /services/{id}/supabase-hook for another): no call is placed",
+    example: { message: "no Supabase hook secret is set for this service: set SUPABASE_HOOK_SECRET, or PUT /services/{id}/supabase-hook", http_code: 404 },
   },
   not_found: { when: "no such challenge, no such service, or no webhook for the service", example: { message: "no challenge with this id" } },
   method_not_allowed: { when: "a known path with another method (sets Allow)", example: { message: "/request-auth takes POST, not GET" } },

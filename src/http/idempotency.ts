@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { AppDeps, AppEnv } from "./env.js";
 import { AppError } from "./errors.js";
+import { macCode } from "../otp/codes.js";
 import { idempotencyKey } from "./schemas.js";
 
 const WINDOW_MS = 24 * 3600_000;
@@ -25,7 +26,8 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
     if (key === undefined || c.req.method !== "POST") return next();
     if (!idempotencyKey.safeParse(key).success) throw new AppError("invalid_request", "Idempotency-Key: use 1-255 visible ASCII characters, e.g. a UUID");
     const body = new TextDecoder().decode(await c.req.arrayBuffer()); // Hono caches the bytes for the route's own parsing
-    const hash = createHash("sha256").update(requestFields(c.req.header("content-type") ?? "", body)).digest("hex");
+    const conceal = (code: string) => `mac:${macCode(deps.otp.keys, code)}`;
+    const hash = createHash("sha256").update(requestFields(c.req.header("content-type") ?? "", body, conceal)).digest("hex");
     const owner = c.get("apiKey").name;
     const now = deps.clock.now();
     const db = deps.database;
@@ -86,21 +88,31 @@ export function idempotency(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** A request body as its fields, in one canonical text: JSON re-serialised with sorted keys, a form sorted. */
-function requestFields(contentType: string, body: string): string {
+/**
+ * A request body as its fields, in one canonical text: JSON re-serialised with sorted keys,
+ * a form sorted. A caller's own `code` is replaced by its keyed MAC first: the hash is
+ * stored, and a plain hash over a few digits and a known number would give the code back.
+ */
+function requestFields(contentType: string, body: string, conceal: (code: string) => string): string {
   const type = contentType.split(";")[0]!.trim().toLowerCase();
   if (/^application\/([\w.-]+\+)?json$/.test(type)) {
     try {
-      return `json\n${canonicalJson(JSON.parse(body))}`;
+      const fields: unknown = JSON.parse(body);
+      if (fields && typeof fields === "object" && "code" in fields) {
+        const code = (fields as { code: unknown }).code;
+        (fields as { code: string }).code = conceal(typeof code === "string" ? code : JSON.stringify(code));
+      }
+      return `json\n${canonicalJson(fields)}`;
     } catch {
-      // Not JSON: the route refuses it; compared as it came.
+      // Not JSON: the route refuses it; compared as it came (concealed below).
     }
   }
   if (type === "application/x-www-form-urlencoded") {
-    const fields = [...new URLSearchParams(body)].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+    const fields = [...new URLSearchParams(body)].map(([k, v]): [string, string] => [k, k === "code" ? conceal(v) : v]).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
     return `form\n${JSON.stringify(fields)}`;
   }
-  return `${type}\n${body}`;
+  // Any other body (multipart) is kept whole, so all of it is concealed: it may hold a code.
+  return `${type}\n${conceal(body)}`;
 }
 
 function canonicalJson(value: unknown): string {

@@ -13,6 +13,9 @@ const TAGS = [
   { name: "Verification", description: "Your backend: ask for a call, check the code, follow the challenge." },
   { name: "Carrier webhooks", description: "Called by Twilio or SignalWire with each call, signed; not for you to call." },
   { name: "Services", description: "Your operators, with an admin key: the services (apps) on this deployment and their settings." },
+  { name: "Verification tokens", description: "The public keys that check `verification_token` (open to anyone), and their rotation (with an admin key)." },
+  { name: "Pages", description: "The admin page (/admin): a service's challenges and charts, for an operator with an admin key." },
+  { name: "Demo", description: "The /demo page and its API, to try a verification in a browser; served only when DEMO_ENABLED (by default with the simulator outside production)." },
   { name: "Operations", description: "Health, readiness and metrics." },
   { name: "Documentation", description: "This document and its reference page." },
 ];

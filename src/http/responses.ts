@@ -21,8 +21,19 @@ export const requestAuthCreated = z
   .meta({ id: "ChallengeCreated", description: "The carrier accepted the call; it is ringing. Nobody has answered yet." });
 
 export const validateApproved = z
-  .object({ status: z.literal("approved"), id: z.string().meta({ description: "The challenge the code belonged to." }) })
-  .meta({ id: "CodeApproved", description: "The code is right. A code is approved once; the challenge ends and its code is wiped." });
+  .object({
+    status: z.literal("approved"),
+    id: z.string().meta({ description: "The challenge the code belonged to." }),
+    verification_token: z.string().meta({
+      description:
+        "A JWT saying this number was verified by a phone call, signed with EdDSA (Ed25519; the header's `kid` names the key): `iss` PUBLIC_BASE_URL, `sub` the number (E.164), `aud` the id of the key's service (`default` for the environment's), `jti` the challenge's id, `amr` `[\"phone-call\"]`, `iat`, and `exp` 5 minutes later. Another service checks it against GET /.well-known/jwks.json, with the issuer and its audience, without calling back.",
+    }),
+    verification_token_expires_at: z.iso.datetime().meta({ description: "The token's `exp`, ISO 8601, UTC." }),
+  })
+  .meta({
+    id: "CodeApproved",
+    description: "The code is right. A code is approved once; the challenge ends and its code is wiped. The verification token proves it to another service.",
+  });
 
 export const DENIED_MESSAGES = {
   incorrect: "the code is not right",
@@ -67,7 +78,7 @@ export const challengeView = z
     api_key: z
       .string()
       .nullable()
-      .meta({ description: "The key that asked for the call: `env:<8 hex>` for API_KEYS, a database key's name, or `open`." }),
+      .meta({ description: "The key that asked for the call: `env:<8 hex>` for API_KEYS, a database key's name, `open`, or for the /demo page `demo:page` (without a key, development with the simulator) or `demo:<key's name>`." }),
     call: z.object({
       carrier: z.string(),
       sid: z.string().nullable(),

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { LANGUAGES } from "../voice/phrases.js";
 
 /**
  * Request shapes: one schema validates (readBody), types the handler and documents
@@ -18,7 +19,7 @@ export const requestAuthBody = z
       .optional()
       .meta({
         description:
-          "`en`, `es`, `fr`, `de` or `pt`, or a regional tag with voices such as `pt-BR`. Without it: the number's country's language when the key's service lists it in `languages`, else the service's `language`.",
+          `A language (${LANGUAGES.map((l) => `\`${l}\``).join(", ")}), spoken in its usual region, or a regional tag with voices such as \`pt-PT\`, \`de-CH\` or \`ar-AE\`. Without it: the number's country's language when the key's service lists it in \`languages\`, else the service's \`language\`.`,
       }),
     // The end user's address: the caller is usually one backend server, so its own says nothing.
     client_ip: z
@@ -27,6 +28,15 @@ export const requestAuthBody = z
       .refine((v) => isIP(v) !== 0, "client_ip must be an IPv4 or IPv6 address")
       .optional()
       .meta({ description: "The end user's IPv4 or IPv6 address, so that CALLS_PER_IP_PER_HOUR applies to it." }),
+    // The messages never repeat the value: a validation error is answered and may be logged.
+    code: z
+      .string({ error: "code must be a string of 4 to 10 digits (a JSON number would lose leading zeros)" })
+      .regex(/^\d{4,10}$/, "code must be 4 to 10 digits")
+      .optional()
+      .meta({
+        description:
+          "Your own code, when your sign-in system makes it (Supabase, Auth0, better-auth): 4 to 10 digits, whatever the service's `code_length`. Only for a key whose service has `allow_custom_code` (else 403 `custom_code_not_allowed`). It is sealed and spoken like a code of ours, checked by /validate-auth like one, wiped when the call ends, and never echoed: no response, error, log line or event holds it.",
+      }),
   })
   .meta({ id: "RequestAuthBody", description: "Asks for a call that reads a new code to `number`." });
 

@@ -31,7 +31,7 @@ export async function recordCallPlaced(deps: ChallengeDeps, id: string, callSid:
  * Records a call progress event, in one statement. Events only move the call forward,
  * and only for the call placed for this challenge: a replayed or late event (ringing
  * after completed) changes nothing. A call that was never answered ends its challenge,
- * since nobody heard the code.
+ * since nobody heard the code; any ended call wipes the sealed copy it was read from.
  */
 export async function recordCallEvent(
   deps: ChallengeDeps,
@@ -39,6 +39,9 @@ export async function recordCallEvent(
 ): Promise<{ recorded: boolean; serviceId?: string }> {
   const at = ts(deps.clock.now());
   const ends = UNANSWERED.has(event.status);
+  // Once the call is over nobody needs to hear the code again: its sealed copy goes, ours or
+  // the caller's, whether or not the challenge ends. The MAC stays for /validate-auth.
+  const over = progress(event.status) === PROGRESS.completed;
   // The backend hears that the call was answered, or that it never was (and why).
   const told = event.status === "in-progress" ? enqueueEvents(sql`moved s`, "call.answered", null, deps.clock.now())
     : ends ? enqueueEvents(sql`moved s`, "call.unanswered", event.status, deps.clock.now()) : undefined;
@@ -46,10 +49,10 @@ export async function recordCallEvent(
     with moved as (
       update challenges set call_status = ${event.status}, call_sid = ${event.callSid},
              answered_by = coalesce(${event.answeredBy ?? null}, answered_by)
+             ${over ? sql`, code_sealed = null` : sql``}
              ${ends ? sql`, status = case when status = 'pending' then 'failed' else status end,
                  failure_code = case when status = 'pending' then ${`call-${event.status}`} else failure_code end,
                  code_mac = case when status = 'pending' then null else code_mac end,
-                 code_sealed = case when status = 'pending' then null else code_sealed end,
                  ended_at = case when status = 'pending' then ${at} else ended_at end` : sql``}
       where id = ${event.challengeId} and (call_sid is null or call_sid = ${event.callSid}) and ${progressSql} < ${progress(event.status)}
       returning id, service_id, number, status, attempts)

@@ -10,7 +10,8 @@ import { guessesLeft, isExpired } from "./rules.js";
 
 /** id: the challenge the guess was judged on (for no_pending_challenge, the latest one, ended). */
 export type CheckResult =
-  | { kind: "approved"; id: string }
+  /** number: the challenge's, E.164 (a verification token's subject). */
+  | { kind: "approved"; id: string; number: string }
   | { kind: "denied"; reason: "incorrect"; attemptsRemaining: number; id: string }
   | { kind: "denied"; reason: "expired" | "too_many_attempts" | "locked"; attemptsRemaining: 0; id: string }
   /** unknown, and no id: no challenge was ever issued to this number or id (none is kept, at least). */
@@ -21,6 +22,7 @@ type By = "id" | "number";
 /** The challenge a guess is judged on: the pending one, or else the latest (to say why nothing is pending). */
 interface Seen {
   id: string;
+  number: string;
   status: string;
   code_mac: string | null;
   attempts: number;
@@ -64,11 +66,11 @@ function readBatch(database: Database, by: By, guesses: Aim[]): Promise<Array<Se
                                                 ${p(guesses.map((g) => g.now.toISOString()))}::timestamptz[])
         with ordinality as i(service, target, now, ord)
       cross join lateral (
-        (select c.id, c.status, c.code_mac, c.attempts, c.failures, c.max_attempts, c.expires_at,
+        (select c.id, c.number, c.status, c.code_mac, c.attempts, c.failures, c.max_attempts, c.expires_at,
                 ${failedGuesses(sql`c.service_id`, sql`c.number`, sql`i.now`, sql`c.id`)} as others
          from challenges c where ${which} and c.status = 'pending')
         union all
-        (select c.id, c.status, null, 0, 0, 0, c.expires_at, 0 from challenges c where ${which} order by c.created_at desc limit 1)
+        (select c.id, c.number, c.status, null, 0, 0, 0, c.expires_at, 0 from challenges c where ${which} order by c.created_at desc limit 1)
         limit 1) x`)
     .then((rows) => {
       const out: Array<Seen | undefined> = guesses.map(() => undefined);
@@ -173,7 +175,7 @@ export async function checkCode(
       return { kind: "denied", reason: "locked", attemptsRemaining: 0, id: seen.id };
     } else if (seen.code_mac && timingSafeEqual(mac, Buffer.from(seen.code_mac))) {
       // Constant time: both are MACs of our own making, but a timing difference must not tell how much of one matched.
-      verdict = { kind: "approved", id: seen.id };
+      verdict = { kind: "approved", id: seen.id, number: seen.number };
       change = write("approved", false, true, { type: "challenge.approved" });
     } else {
       const left = guessesLeft({ attempts: seen.attempts + 1, maxAttempts: seen.max_attempts });

@@ -38,6 +38,8 @@ export interface IssueInput {
   apiKeyName?: string;
   /** The end user's address as the backend reported it. */
   clientIp?: string;
+  /** The caller's own code (digits), kept exactly as one made here would be; undefined: one is made. */
+  code?: string;
 }
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
@@ -103,7 +105,7 @@ export async function issueChallenge(deps: ChallengeDeps, input: IssueInput): Pr
         return tx(expired ? sql`with ended as (${ended} returning id, service_id, number, status, attempts) ${enqueueEvents(sql`ended s`, "challenge.expired", "expired", now)}` : ended);
       });
     const id = newChallengeId();
-    const code = generateCode(otp.length);
+    const code = input.code ?? generateCode(otp.length);
     const expiresAt = new Date(now.getTime() + otp.ttlSeconds * 1000);
     const inserted = tx(sql`
       insert into challenges (id, service_id, number, country, number_prefix, client_ip, status, code_mac, code_sealed, language, gate_digit,

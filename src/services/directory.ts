@@ -46,6 +46,8 @@ export async function openServiceDirectory(opts: {
         cache.clear();
         listening = true;
       },
+      // Back to the short age until listening again: a change made meanwhile is not heard.
+      () => (listening = false),
     )
     .catch((err: unknown) => logger.warn({ err }, "cannot LISTEN for service changes: settings are re-read every second"));
 

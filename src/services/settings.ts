@@ -4,6 +4,7 @@ import { ConfigError } from "../config/error.js";
 import { envSchema } from "../config/schema.js";
 import { chooseVoice } from "../config/voice.js";
 import type { OtpSettings } from "../otp/deps.js";
+import type { Templates } from "../voice/templates.js";
 import { DEFAULT_SERVICE_ID } from "../db/schema.js";
 
 /**
@@ -25,15 +26,19 @@ export interface ServiceSettings {
   languages: readonly string[];
   /** As the carrier names it; undefined: the language's default voice. */
   voice?: string;
+  /** The sentence around the code, by language or tag; empty: the languages' own phrases. */
+  templates: Templates;
   gate: boolean;
   machineDetection: boolean;
   otp: OtpSettings;
+  /** Whether a request may bring its own code (POST /request-auth `code`). */
+  allowCustomCode: boolean;
   destinations: { allowedCountries: readonly string[]; blockedPrefixes: readonly string[] };
   /** The deployment's limits, with this service's per-number limits and its own spend cap (callsPerDay). */
   limits: Limits;
 }
 
-type Kind = "string" | "integer" | "boolean" | "list";
+type Kind = "string" | "integer" | "boolean" | "list" | "templates";
 
 interface Field {
   /** The variable that sets it for the default service; its parser checks every service's value. */
@@ -59,6 +64,7 @@ export const SETTINGS = {
   language: field<string>("LANGUAGE", "string", (s) => s.language, (s, v) => (s.language = v)),
   languages: field<readonly string[]>("LANGUAGES", "list", (s) => s.languages, (s, v) => (s.languages = v)),
   voice: field<string | null | undefined>("VOICE", "string", (s) => s.voice ?? null, (s, v) => (s.voice = v ?? undefined)),
+  templates: field<Templates>("VOICE_TEMPLATES", "templates", (s) => s.templates, (s, v) => (s.templates = v)),
   gate: field<boolean>("VOICE_GATE", "boolean", (s) => s.gate, (s, v) => (s.gate = v)),
   machine_detection: field<boolean>("ANSWERING_MACHINE_DETECTION", "boolean", (s) => s.machineDetection, (s, v) => (s.machineDetection = v)),
   code_length: field<number>("OTP_LENGTH", "integer", (s) => s.otp.length, (s, v) => (s.otp = { ...s.otp, length: v })),
@@ -71,6 +77,7 @@ export const SETTINGS = {
   calls_per_number_per_day: limit("CALLS_PER_NUMBER_PER_DAY", "callsPerNumberPerDay"),
   failed_validations_per_number_per_day: limit("FAILED_VALIDATIONS_PER_NUMBER_PER_DAY", "failedValidationsPerNumberPerDay"),
   calls_per_day: limit("CALLS_PER_DAY", "callsPerDay"),
+  allow_custom_code: field<boolean>("ALLOW_CUSTOM_CODE", "boolean", (s) => s.allowCustomCode, (s, v) => (s.allowCustomCode = v)),
 } as const satisfies Record<string, Field>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -96,9 +103,11 @@ export function defaultService(config: Readonly<Config>): ServiceSettings {
     language: config.voice.language,
     languages: config.voice.languages,
     voice: config.voice.voice,
+    templates: config.voice.templates,
     gate: config.voice.gate,
     machineDetection: config.voice.machineDetection,
     otp: config.otp,
+    allowCustomCode: config.allowCustomCode,
     destinations: config.destinations,
     limits: config.limits,
   };
@@ -109,6 +118,7 @@ function asVariable(kind: Kind, value: unknown): string | undefined {
   if (kind === "string") return typeof value === "string" ? value : undefined;
   if (kind === "integer") return typeof value === "number" && Number.isInteger(value) ? String(value) : undefined;
   if (kind === "boolean") return typeof value === "boolean" ? String(value) : undefined;
+  if (kind === "templates") return value !== null && typeof value === "object" && !Array.isArray(value) ? JSON.stringify(value) : undefined;
   return Array.isArray(value) && value.every((v) => typeof v === "string" && !v.includes(",")) ? value.join(",") : undefined;
 }
 
@@ -117,6 +127,7 @@ const KIND_WORDS: Record<Kind, string> = {
   integer: "an integer",
   boolean: "true or false",
   list: "an array of strings",
+  templates: 'an object of texts by language, such as {"en": "Your {org} code is {code}."}',
 };
 
 /** A message the environment's parsers wrote of their variables, told in the admin API's names. */
@@ -134,7 +145,12 @@ function parseSetting(name: SettingName, value: unknown): unknown {
   const raw = asVariable(f.kind, value);
   if (raw === undefined) throw new SettingError(name, `must be ${KIND_WORDS[f.kind]}${name === "voice" ? " or null" : ""}`);
   const parsed = (envSchema.shape[f.variable] as z.ZodTypeAny).safeParse(raw);
-  if (!parsed.success) throw new SettingError(name, inSettingNames(parsed.error.issues[0]!.message));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    // A template names its language: the field is settings.templates.fr, not the whole object.
+    const at = f.kind === "templates" ? [name, ...issue.path.map(String)].join(".") : name;
+    throw new SettingError(at, inSettingNames(issue.message));
+  }
   return parsed.data;
 }
 

@@ -16,8 +16,13 @@ export interface HeardOn {
  * challenge id tells concurrent calls apart; the number is masked like every log line.
  */
 export function heardLine(call: CallRecord): { line: string; on: HeardOn } {
-  const challenge = (URL.canParse(call.url) && new URL(call.url).searchParams.get("c")) || undefined;
+  const challenge = challengeOf(call);
   const on: HeardOn = { ...(challenge ? { challenge } : {}), to: maskNumber(call.to) };
   const about = [challenge && `challenge ${challenge}`, on.to].filter(Boolean).join(", ");
   return { line: `the phone heard (${about}): ${call.heard.join(" ") || "(nothing)"}`, on };
+}
+
+/** The challenge a call is for, when its voice URL names one as voice-otp's do (`?c=<id>`). */
+export function challengeOf(call: Pick<CallRecord, "url">): string | undefined {
+  return (URL.canParse(call.url) && new URL(call.url).searchParams.get("c")) || undefined;
 }

@@ -3,4 +3,4 @@ export { startSimulator, type Simulator, type SimulatorOptions } from "./simulat
 export type { CallMatch } from "./waits.js";
 export type { Flavor } from "./flavors/index.js";
 export type { CallRecord, Outcome } from "./types.js";
-export type { HeardOn } from "./heard.js";
+export { challengeOf, type HeardOn } from "./heard.js";

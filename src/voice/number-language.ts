@@ -15,6 +15,11 @@ const FR_CA = ["fr-CA", "fr"];
 const FR = ["fr"];
 const DE = ["de"];
 const PT = ["pt"];
+const AR = ["ar"];
+const NL = ["nl"];
+const SV = ["sv"];
+const IT = ["it"];
+const RO = ["ro"];
 
 /**
  * The languages a number's region is spoken in, regional tag first, then its base.
@@ -24,14 +29,16 @@ const PT = ["pt"];
  * Exported so that a test can check every entry against resolveLanguage.
  */
 // A country with more than one official language among ours is left to the fallback
-// unless one clearly dominates: so Belgium, Luxembourg, Cameroon are absent, Switzerland is German.
+// unless one clearly dominates: so Belgium, Luxembourg, Cameroon are absent, Switzerland
+// is German. Hong Kong, Macau and Taiwan are absent too: we speak Mandarin and Cantonese
+// only as mainland China does (cmn-CN, yue-CN).
 // prettier-ignore
 export const NUMBER_LANGUAGES: Readonly<Record<string, readonly string[]>> = {
   // English
   US: EN_US, GU: EN_US, VI: EN_US, AS: EN_US, MP: EN_US,
   GB: EN_GB, GG: EN_GB, JE: EN_GB, IM: EN_GB,
   AU: ["en-AU", "en"], IN: ["en-IN", "en"], IE: ["en-IE", "en"],
-  NZ: ["en-NZ", "en"], ZA: ["en-ZA", "en"],
+  NZ: ["en-NZ", "en"], ZA: ["en-ZA", "en"], SG: ["en-SG", "en"],
   // The English-speaking rest of the North American plan, whose numbers look like the US's.
   AG: EN, AI: EN, BB: EN, BM: EN, BS: EN, DM: EN, GD: EN, JM: EN, KN: EN, KY: EN,
   LC: EN, MS: EN, TC: EN, TT: EN, VC: EN, VG: EN,
@@ -50,10 +57,20 @@ export const NUMBER_LANGUAGES: Readonly<Record<string, readonly string[]>> = {
   MC: FR, SN: FR, CI: FR, ML: FR, BF: FR, NE: FR, GN: FR, BJ: FR, TG: FR,
   CD: FR, CG: FR, GA: FR, HT: FR,
   // German
-  DE: ["de-DE", "de"], AT: ["de-AT", "de"], CH: DE, LI: DE,
+  DE: ["de-DE", "de"], AT: ["de-AT", "de"], CH: ["de-CH", "de"], LI: DE,
   // Portuguese
   BR: ["pt-BR", "pt"], PT: ["pt-PT", "pt"],
   AO: PT, MZ: PT, CV: PT, GW: PT, ST: PT,
+  // Arabic: the Emirates in their Gulf voice, the rest of the Arab League in Modern Standard Arabic.
+  AE: ["ar-AE", "ar"],
+  SA: AR, EG: AR, DZ: AR, MA: AR, TN: AR, LY: AR, SD: AR, IQ: AR, SY: AR, JO: AR, LB: AR,
+  PS: AR, KW: AR, QA: AR, BH: AR, OM: AR, YE: AR, MR: AR,
+  // The rest, one country each (or with their small neighbours).
+  IT: ["it-IT", "it"], SM: IT, VA: IT,
+  NL: ["nl-NL", "nl"], SR: NL,
+  DK: ["da-DK", "da"], SE: ["sv-SE", "sv"], AX: SV, NO: ["nb-NO", "nb"], SJ: ["nb"], FI: ["fi-FI", "fi"], IS: ["is-IS", "is"],
+  PL: ["pl-PL", "pl"], CZ: ["cs-CZ", "cs"], RO: ["ro-RO", "ro"], MD: RO, RU: ["ru-RU", "ru"], TR: ["tr-TR", "tr"],
+  AD: ["ca"], JP: ["ja-JP", "ja"], KR: ["ko-KR", "ko"], CN: ["cmn-CN", "zh"],
 };
 
 /** The language a call to this number is spoken in when the request names none. */

@@ -1,94 +1,34 @@
-import { LANGUAGE_TAGS } from "./voices.js";
+import { PHRASES } from "./phrases/index.js";
+import { LANGUAGE_TAGS, VOICES } from "./voices.js";
 
-/** What the call says, per language. Digits are read by the voice itself. */
-export interface Phrases {
-  /** The tag (a row of voices.ts) the bare language is spoken in, unless LANGUAGE names another of its tags. */
-  tag: string;
-  greeting: (org: string) => string;
-  pressToHear: (digit: number) => string;
-  codeIs: string;
-  again: string;
-  pressToRepeat: string;
-  goodbye: string;
-  noKey: string;
-  unavailable: string;
-  machine: (org: string) => string;
-}
+export { PHRASES, type Phrases } from "./phrases/index.js";
 
-export const PHRASES: Record<string, Phrases> = {
-  en: {
-    tag: "en-US",
-    greeting: (org) => `Hello. This is ${org} with your verification code.`,
-    pressToHear: (d) => `Press ${d} to hear your code.`,
-    codeIs: "Your code is:",
-    again: "Again:",
-    pressToRepeat: "Press any key to hear it again.",
-    goodbye: "Goodbye.",
-    noKey: "We did not hear the key we asked for. Goodbye.",
-    unavailable: "Sorry, this code is no longer available. Please request a new one. Goodbye.",
-    machine: (org) => `This was a verification call from ${org}. No code was left in this message. Goodbye.`,
-  },
-  es: {
-    tag: "es-US",
-    greeting: (org) => `Hola. Le llamamos de ${org} con su código de verificación.`,
-    pressToHear: (d) => `Pulse ${d} para escuchar su código.`,
-    codeIs: "Su código es:",
-    again: "Otra vez:",
-    pressToRepeat: "Pulse cualquier tecla para escucharlo de nuevo.",
-    goodbye: "Adiós.",
-    noKey: "No recibimos la tecla indicada. Adiós.",
-    unavailable: "Lo sentimos, este código ya no está disponible. Solicite uno nuevo. Adiós.",
-    machine: (org) => `Esta fue una llamada de verificación de ${org}. No se dejó ningún código en este mensaje. Adiós.`,
-  },
-  fr: {
-    tag: "fr-FR",
-    greeting: (org) => `Bonjour. Ici ${org} avec votre code de vérification.`,
-    pressToHear: (d) => `Appuyez sur ${d} pour entendre votre code.`,
-    codeIs: "Votre code est :",
-    again: "Je répète :",
-    pressToRepeat: "Appuyez sur une touche pour l'entendre à nouveau.",
-    goodbye: "Au revoir.",
-    noKey: "Nous n'avons pas reçu la touche demandée. Au revoir.",
-    unavailable: "Désolé, ce code n'est plus disponible. Veuillez en demander un nouveau. Au revoir.",
-    machine: (org) => `Ceci était un appel de vérification de ${org}. Aucun code n'a été laissé dans ce message. Au revoir.`,
-  },
-  de: {
-    tag: "de-DE",
-    greeting: (org) => `Guten Tag. Hier ist ${org} mit Ihrem Bestätigungscode.`,
-    pressToHear: (d) => `Drücken Sie die ${d}, um Ihren Code zu hören.`,
-    codeIs: "Ihr Code lautet:",
-    again: "Noch einmal:",
-    pressToRepeat: "Drücken Sie eine beliebige Taste, um ihn noch einmal zu hören.",
-    goodbye: "Auf Wiederhören.",
-    noKey: "Wir haben die gewünschte Taste nicht erhalten. Auf Wiederhören.",
-    unavailable: "Dieser Code ist leider nicht mehr gültig. Bitte fordern Sie einen neuen an. Auf Wiederhören.",
-    machine: (org) => `Dies war ein Bestätigungsanruf von ${org}. In dieser Nachricht wurde kein Code hinterlassen. Auf Wiederhören.`,
-  },
-  pt: {
-    tag: "pt-BR",
-    greeting: (org) => `Olá. Aqui é ${org} com o seu código de verificação.`,
-    pressToHear: (d) => `Pressione ${d} para ouvir o seu código.`,
-    codeIs: "O seu código é:",
-    again: "Repetindo:",
-    pressToRepeat: "Pressione qualquer tecla para ouvir novamente.",
-    goodbye: "Até logo.",
-    noKey: "Não recebemos a tecla solicitada. Até logo.",
-    unavailable: "Desculpe, este código não está mais disponível. Solicite um novo. Até logo.",
-    machine: (org) => `Esta foi uma chamada de verificação de ${org}. Nenhum código foi deixado nesta mensagem. Até logo.`,
-  },
-};
-
+/** The bare languages a request may name; each is spoken in its phrases' tag. */
 export const LANGUAGES = Object.keys(PHRASES);
 
 /**
+ * Other spellings of a language or tag we speak, as requests write them: Polly names
+ * Mandarin cmn-CN and Norwegian nb-NO, where most systems say zh-CN and no. Only the
+ * same language in the same region: Hong Kong's Cantonese or Taiwan's Mandarin are not
+ * spoken in another region's voice, so zh-HK and zh-TW are refused.
+ */
+const ALIASES: Readonly<Record<string, string>> = {
+  "zh-cn": "cmn-CN",
+  "cmn": "zh",
+  "no": "nb",
+  "no-no": "nb-NO",
+};
+
+/**
  * A language as a request or LANGUAGE gives it, in our spelling: "EN" → "en", "es_mx" →
- * "es-MX". Undefined for a language without phrases, or a tag without voices (es-AR):
- * such a tag is refused, not quietly spoken in another region.
+ * "es-MX", "zh-CN" → "cmn-CN". Undefined for a language without phrases, or a tag
+ * without voices (es-AR): such a tag is refused, not quietly spoken in another region.
  */
 export function resolveLanguage(input: string): string | undefined {
   const wanted = input.trim().toLowerCase().replace(/_/g, "-");
   // Own keys only: "constructor" is `in` every object, and would pass for a language.
   if (Object.hasOwn(PHRASES, wanted)) return wanted;
+  if (Object.hasOwn(ALIASES, wanted)) return ALIASES[wanted];
   return LANGUAGE_TAGS.find((tag) => tag.toLowerCase() === wanted);
 }
 
@@ -105,7 +45,8 @@ export function speakingTag(language: string, configured?: string): string {
   return PHRASES[resolved]!.tag;
 }
 
-/** "es-MX" → "es": the key of its phrases. */
+/** "es-MX" → "es", "cmn-CN" → "zh": the key of its phrases (for a tag we lack, its first subtag). */
 export function baseLanguage(tag: string): string {
-  return tag.split("-")[0]!.toLowerCase();
+  const row = Object.hasOwn(VOICES, tag) ? VOICES[tag] : undefined;
+  return row?.language ?? tag.split("-")[0]!.toLowerCase();
 }

@@ -1,5 +1,6 @@
 import { baseLanguage, PHRASES, speakingTag, type Phrases } from "./phrases.js";
 import type { GatherStep, PauseStep, SayStep, SpeechPart, VoiceScript } from "./script.types.js";
+import { splitTemplate, templateFor, type Templates } from "./templates.js";
 import { VOICES } from "./voices.js";
 
 export interface VoiceSettings {
@@ -8,6 +9,8 @@ export interface VoiceSettings {
   language: string;
   /** VOICE as the carrier names it (config/voice.ts checked it against the language and the carrier). */
   voice?: string;
+  /** The service's own sentence around the code, by language or tag (templates.ts checked each when it was saved). */
+  templates?: Templates;
 }
 
 /** Where the call goes next: absolute URLs built by the webhook route (opaque id, never the code). */
@@ -28,7 +31,7 @@ function speaker(settings: VoiceSettings, language: string) {
   const voice = settings.voice && tag === speakingTag(settings.language) ? settings.voice : VOICES[tag]!.defaultVoice;
   const say = (parts: SpeechPart[]): SayStep => ({ kind: "say", parts, language: tag, voice });
   const text = (t: string) => say([{ text: t }]);
-  return { p, voice, say, text };
+  return { p, tag, voice, say, text };
 }
 
 /** The digits, one at a time with a pause after each, so a person can write them down. */
@@ -74,6 +77,19 @@ export function gateScript(
   return [gather, text(p.noKey), { kind: "hangup" }];
 }
 
+// A part of a template with nothing to pronounce (a lone full stop) is not worth a <Say>.
+const pronounceable = (t: string) => /[\p{L}\p{N}]/u.test(t);
+
+/** The sentence that reads the code the first time: the service's template for the language, or "Your code is: …". */
+function codeSentence(settings: VoiceSettings, call: { language: string; code: string }): Array<SayStep | PauseStep> {
+  const { p, tag, text } = speaker(settings, call.language);
+  const digits = readDigits(settings, call.language, call.code);
+  const template = templateFor(settings.templates, tag);
+  if (template === undefined) return [text(p.codeIs), ...digits];
+  const { before, after } = splitTemplate(template, settings.orgName);
+  return [...(pronounceable(before) ? [text(before)] : []), ...digits, ...(pronounceable(after) ? [text(after)] : [])];
+}
+
 /** The code twice, then an offer to hear it again; a key press comes back to afterCode. */
 export function codeScript(
   settings: VoiceSettings,
@@ -83,8 +99,7 @@ export function codeScript(
 ): VoiceScript {
   const { p, text } = speaker(settings, call.language);
   const reading: Array<SayStep | PauseStep> = [
-    text(p.codeIs),
-    ...readDigits(settings, call.language, call.code),
+    ...codeSentence(settings, call),
     text(p.again),
     ...readDigits(settings, call.language, call.code),
   ];

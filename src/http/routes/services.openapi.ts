@@ -16,11 +16,14 @@ const KIND_SCHEMAS = {
   integer: () => z.number().int(),
   boolean: () => z.boolean(),
   list: () => z.array(z.string()),
+  templates: () => z.record(z.string(), z.string()),
 };
 
 const settingSchema = (name: SettingName) => KIND_SCHEMAS[SETTINGS[name].kind]();
 const settingsShape = (each: (name: SettingName) => z.ZodType) => Object.fromEntries(SETTING_NAMES.map((n) => [n, each(n)]));
-const setBy = (name: SettingName) => `As \`${SETTINGS[name].variable}\` sets it for the default service.`;
+const TEMPLATE_RULES =
+  " The sentence that reads the code, by language (`en`) or tag (`en-GB`, which wins over `en`): `{code}` exactly once, where the digits are read; `{org}` at most once; at most 300 characters; no `<`, `>` or other braces. The call still says \"again\" and reads the code a second time in the language's own words.";
+const setBy = (name: SettingName) => `As \`${SETTINGS[name].variable}\` sets it for the default service.${name === "templates" ? TEMPLATE_RULES : ""}`;
 
 /** What a service's calls use: every setting, its own or the default service's. */
 export const effectiveSettings = z
@@ -88,6 +91,7 @@ const DEFAULTS = {
   language: "en",
   languages: ["en"],
   voice: null,
+  templates: {},
   gate: false,
   machine_detection: true,
   code_length: 6,
@@ -100,9 +104,10 @@ const DEFAULTS = {
   calls_per_number_per_day: 10,
   failed_validations_per_number_per_day: 20,
   calls_per_day: 1000,
+  allow_custom_code: false,
 };
 const defaultExample: ServiceBody = { id: "default", name: "default", settings: DEFAULTS, own_settings: {}, editable: false, created_at: null, updated_at: null };
-const shopOwn = { org_name: "Acme Shop", code_length: 8, languages: ["en", "fr", "es"] };
+const shopOwn = { org_name: "Acme Shop", code_length: 8, languages: ["en", "fr", "es"], templates: { en: "Your {org} code is {code}." } };
 const shopExample: ServiceBody = {
   id: "svc_kQ3vX9mB2nR7tY1w",
   name: "shop",

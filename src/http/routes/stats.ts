@@ -24,7 +24,7 @@ const counts = z.object({
   }),
 });
 
-const statsBody = z
+export const statsBody = z
   .object({
     since: z.iso.datetime(),
     until: z.iso.datetime(),
@@ -49,6 +49,15 @@ const exampleCounts = (requests: number, approved: number, extra: Partial<Counts
   ...extra,
 });
 
+/** A range of UTC days: GET /stats, and the admin API's statistics and event deliveries. */
+export const rangeQuery = z.object({
+  since: timeParam("Start of the range (inclusive); default: seven UTC days before `until` (with its default: UTC midnight six days ago).", "2026-11-16"),
+  until: timeParam("End of the range (exclusive); default: the end of today (UTC).", "2026-11-23"),
+});
+export const statsQuery = rangeQuery.extend({
+  group_by: z.enum(["day", "country"]).optional().meta({ param: { example: "country" }, description: "`day` (default) or `country`." }),
+});
+
 export const statsRoute = createRoute({
   method: "get",
   path: "/stats",
@@ -57,11 +66,7 @@ export const statsRoute = createRoute({
   description: `Requests, calls placed and answered, approvals, conversion, the median time to approval and the limits' refusals, for the key's service, by UTC day or by the number's country, with the range's totals. Default: the last 7 UTC days, today included, by day. At most ${MAX_DAYS} days.`,
   security: apiKeySecurity,
   request: {
-    query: z.object({
-      since: timeParam("Start of the range (inclusive); default: seven UTC days before `until` (with its default: UTC midnight six days ago).", "2026-11-16"),
-      until: timeParam("End of the range (exclusive); default: the end of today (UTC).", "2026-11-23"),
-      group_by: z.enum(["day", "country"]).optional().meta({ param: { example: "country" }, description: "`day` (default) or `country`." }),
-    }),
+    query: statsQuery,
     headers: z.object({ "X-Request-Id": requestIdParam }),
   },
   responses: {
@@ -100,28 +105,31 @@ const countsBody = (c: Counts): CountsBody => ({
   refusals: c.refusals,
 });
 
+/** The range a query asks for; by default whole UTC days: today and the six before it. */
+export function rangeOf(q: z.infer<typeof rangeQuery>, now: Date): { since: Date; until: Date } {
+  const until = q.until === undefined ? new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS + DAY_MS) : parseTime(q.until)!;
+  const since = q.since === undefined ? new Date(Math.floor((until.getTime() - 1) / DAY_MS) * DAY_MS - 6 * DAY_MS) : parseTime(q.since)!;
+  if (since >= until) throw invalid("since", "must be before until");
+  if (until.getTime() - since.getTime() > MAX_DAYS * DAY_MS) throw invalid("until", `the range is over ${MAX_DAYS} days; ask for a shorter one`);
+  return { since, until };
+}
+
+/** A service's statistics, as the routes answer them. */
+export async function statsOf(deps: AppDeps, serviceId: string, q: z.infer<typeof statsQuery>): Promise<z.infer<typeof statsBody>> {
+  const { since, until } = rangeOf(q, deps.clock.now());
+  const groupBy = q.group_by ?? "day";
+  const stats = await serviceStats(deps.database, serviceId, { since, until, groupBy });
+  return {
+    since: since.toISOString(),
+    until: until.toISOString(),
+    group_by: groupBy,
+    groups: stats.groups.map(({ key, ...rest }) => ({ key, ...countsBody(rest) })),
+    totals: countsBody(stats.totals),
+  };
+}
+
 export function statsRoutes(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
-  app.openapi(statsRoute, async (c) => {
-    const q = c.req.valid("query");
-    const now = deps.clock.now();
-    // By default whole UTC days: today and the six before it.
-    const until = q.until === undefined ? new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS + DAY_MS) : parseTime(q.until)!;
-    const since = q.since === undefined ? new Date(Math.floor((until.getTime() - 1) / DAY_MS) * DAY_MS - 6 * DAY_MS) : parseTime(q.since)!;
-    if (since >= until) throw invalid("since", "must be before until");
-    if (until.getTime() - since.getTime() > MAX_DAYS * DAY_MS) throw invalid("until", `the range is over ${MAX_DAYS} days; ask for a shorter one`);
-    const groupBy = q.group_by ?? "day";
-    const stats = await serviceStats(deps.database, c.get("service").id, { since, until, groupBy });
-    return c.json(
-      {
-        since: since.toISOString(),
-        until: until.toISOString(),
-        group_by: groupBy,
-        groups: stats.groups.map(({ key, ...rest }) => ({ key, ...countsBody(rest) })),
-        totals: countsBody(stats.totals),
-      },
-      200,
-    );
-  });
+  app.openapi(statsRoute, async (c) => c.json(await statsOf(deps, c.get("service").id, c.req.valid("query")), 200));
   return app;
 }

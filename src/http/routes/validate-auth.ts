@@ -10,6 +10,11 @@ import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi
 import { DENIED_MESSAGES, validateApproved, validateDenied } from "../responses.js";
 import { validateAuthBody } from "../schemas.js";
 import type { ServiceSettings } from "../../services/settings.js";
+import { verificationToken } from "../../tokens/verification-token.js";
+
+/** A real token (a throwaway key) for https://otp.example.com, +14155550123, the default service, issued 2026-11-22T09:30:00Z. */
+const EXAMPLE_TOKEN =
+  "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6Im5fTzd5a2FTM0NWenNxbVR1ZjhHaXQ2STJXand5YkdjMnU2NGhESFFNLWsifQ.eyJpc3MiOiJodHRwczovL290cC5leGFtcGxlLmNvbSIsInN1YiI6IisxNDE1NTU1MDEyMyIsImF1ZCI6ImRlZmF1bHQiLCJpYXQiOjE3OTUzMzk4MDAsImV4cCI6MTc5NTM0MDEwMCwianRpIjoiY2hfd19wZ2hySnV3QlNCZzd4ME5iY0JwQSIsImFtciI6WyJwaG9uZS1jYWxsIl19.IxJKe51wsCgUFJfxp5DFEzA6P3jbBH0csBeYdMQ0F08whRQ8YhecL2UUWA9GHyMJbI8SMVHXESqX8CzdnaCABA";
 
 export const validateAuthRoute = createRoute({
   method: "post",
@@ -17,7 +22,7 @@ export const validateAuthRoute = createRoute({
   tags: ["Verification"],
   summary: "Check the code the user typed",
   description:
-    "Checks a code against the number's latest challenge (or the challenge with this id). Each guess counts, and is judged on the challenge as it stands: concurrent guesses, on any number of instances, cannot exceed OTP_MAX_ATTEMPTS, and a right code is approved once. A wrong code is an answer (403 with `reason`), not an error.",
+    "Checks a code against the number's latest challenge (or the challenge with this id). Each guess counts, and is judged on the challenge as it stands: concurrent guesses, on any number of instances, cannot exceed OTP_MAX_ATTEMPTS, and a right code is approved once, with a `verification_token` another service can check without calling back. A wrong code is an answer (403 with `reason`), not an error.",
   security: apiKeySecurity,
   request: {
     headers: z.object({ "X-Request-Id": requestIdParam }),
@@ -28,7 +33,15 @@ export const validateAuthRoute = createRoute({
   },
   responses: {
     200: jsonResponse("The code is right.", validateApproved, {
-      approved: { summary: "Approved", value: { status: "approved", id: "ch_w_pghrJuwBSBg7x0NbcBpA" } },
+      approved: {
+        summary: "Approved, with a verification token",
+        value: {
+          status: "approved",
+          id: "ch_w_pghrJuwBSBg7x0NbcBpA",
+          verification_token: EXAMPLE_TOKEN,
+          verification_token_expires_at: "2026-11-22T09:35:00.000Z",
+        },
+      },
     }),
     403: sharedStatus(jsonResponse("The code is refused; `reason` says why.", validateDenied, {
       incorrect: {
@@ -106,12 +119,24 @@ export function validateAuthRoutes(deps: AppDeps) {
   app.openapi(validateAuthRoute, async (c) => {
     const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
     const service = c.get("service");
+    // Before the guess is judged: should the key fail to load, the request fails without spending the code.
+    const signer = await deps.tokens.signer();
     const result =
       body.id !== undefined ? await checkCode(deps.otp, service, { id: body.id }, body.auth_code) : await checkByNumber(service, body.number!, body.auth_code);
     deps.metrics.validations.inc({ service: service.id, result: result.kind === "approved" ? "approved" : result.reason });
     if (result.kind === "approved") {
-      c.get("log").info({ challenge: result.id }, "code approved");
-      return c.json({ status: "approved" as const, id: result.id }, 200);
+      c.get("log").info({ challenge: result.id, kid: signer.kid }, "code approved");
+      const receipt = verificationToken(signer, {
+        issuer: deps.publicBaseUrl(),
+        number: result.number,
+        serviceId: service.id,
+        challengeId: result.id,
+        now: deps.clock.now(),
+      });
+      return c.json(
+        { status: "approved" as const, id: result.id, verification_token: receipt.token, verification_token_expires_at: receipt.expiresAt.toISOString() },
+        200,
+      );
     }
     c.get("log").info({ challenge: result.id, reason: result.reason }, "code denied");
     return c.json(
