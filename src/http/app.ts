@@ -111,10 +111,10 @@ export function createApp(deps: AppDeps) {
   app.route("/", signingKeyRoutes(deps));
   app.route("/", jwksRoutes(deps));
   app.route("/", serviceActivityRoutes(deps));
-  app.route("/", adminPageRoutes(deps));
+  app.route("/", adminPageRoutes());
   // Only when DEMO_ENABLED: otherwise /demo and /demo/api/* are unknown routes (404), absent from the document too.
   if (deps.config.demo) {
-    app.route("/", demoPageRoutes(deps));
+    app.route("/", demoPageRoutes());
     app.route("/", demoApiRoutes(deps));
   }
   app.route("/", docsRoutes(deps, openapiDocument(app)));

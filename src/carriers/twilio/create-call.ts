@@ -7,7 +7,7 @@ import { callStatusOf } from "./webhook.js";
  * The call progress the service asks to hear of. Not `initiated`: the create-call answer
  * already says the call is queued, and the carrier starting to dial adds nothing a
  * backend can act on, while each callback is a signed request to verify and a row to
- * write (a fifth of the service's work for a call that rings, bench/findings.md).
+ * write.
  */
 const STATUS_EVENTS = ["ringing", "answered", "completed"];
 /** Seconds the callee's phone rings before the carrier gives up with no-answer. */

@@ -34,8 +34,8 @@ function form(values: Record<string, unknown>): string {
  * The HTTP client under the twilio SDK: the SDK still builds every request (URL,
  * parameters, headers) and reads every answer (records, RestException); this only
  * sends it, over node:https with kept-alive connections. The SDK's own client goes
- * through axios, which cost a fifth of the service's CPU per call placed (a call in
- * the benchmark took 2.0 ms of CPU with it, 1.6 ms with this). Failures keep the
+ * through axios, whose per-request work is a large share of the service's CPU for a
+ * call placed (bench/findings.md has the measurement). Failures keep the
  * shapes src/carriers/twilio/errors.ts classifies: node's network errors with their
  * codes, ECONNABORTED on a timeout, and bodies as text for the SDK to parse. No
  * proxy: with HTTP_PROXY set the SDK's own client is used (see client.ts).

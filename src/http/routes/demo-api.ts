@@ -4,12 +4,11 @@ import { DEFAULT_SERVICE_ID } from "../../db/schema.js";
 import { getChallenge, type ChallengeView } from "../../otp/challenges.js";
 import { checkCode } from "../../otp/check-code.js";
 import { signedByPublishedKey } from "../../tokens/check.js";
-import { verificationToken } from "../../tokens/verification-token.js";
 import { apiKeyAuth, clientAddress, fromAnotherOrigin, keyService, openAndSimulated, requestRate } from "../auth.js";
 import type { AppDeps, AppEnv } from "../env.js";
 import { AppError } from "../errors.js";
 import { placeVerificationCall } from "../place-call.js";
-import { DENIED_MESSAGES } from "../responses.js";
+import { judgeGuess } from "../judge-guess.js";
 import { challengeId } from "../schemas.js";
 import { requireJson } from "./services.js";
 import { DEMO_KEY_NAME, demoConfigRoute, demoKeyName, demoRoutes } from "./demo-api.openapi.js";
@@ -109,34 +108,16 @@ export function demoApiRoutes(deps: AppDeps) {
     requireJson(c);
     const body = c.req.valid("json");
     const { id } = await demoChallenge(c, body.id);
-    const service = c.get("service");
-    // Before the guess is judged, as /validate-auth: should the key fail to load, the code is not spent.
-    const signer = await deps.tokens.signer();
-    const result = await checkCode(deps.otp, service, { id }, body.auth_code);
-    deps.metrics.validations.inc({ service: service.id, result: result.kind === "approved" ? "approved" : result.reason });
-    if (result.kind !== "approved") {
-      c.get("log").info({ challenge: result.id, reason: result.reason }, "demo code denied");
-      return c.json(
-        {
-          status: "denied" as const,
-          reason: result.reason,
-          attempts_remaining: result.attemptsRemaining,
-          ...(result.id === undefined ? {} : { challenge_id: result.id }),
-          error: { code: result.reason, message: DENIED_MESSAGES[result.reason] },
-        },
-        403,
-      );
-    }
-    c.get("log").info({ challenge: result.id, kid: signer.kid }, "demo code approved");
-    const receipt = verificationToken(signer, { issuer: deps.publicBaseUrl(), number: result.number, serviceId: service.id, challengeId: result.id, now: deps.clock.now() });
-    const signedBy = signedByPublishedKey(receipt.token, (await deps.tokens.jwks()).keys);
-    if (signedBy === null) throw new Error(`the token signed with kid ${signer.kid} does not check against the published keys`);
+    const judged = await judgeGuess(c, deps, () => checkCode(deps.otp, c.get("service"), { id }, body.auth_code));
+    if (!judged.approved) return c.json(judged.denied, 403);
+    const signedBy = signedByPublishedKey(judged.verification_token, (await deps.tokens.jwks()).keys);
+    if (signedBy === null) throw new Error(`the token signed with kid ${judged.kid} does not check against the published keys`);
     return c.json(
       {
         status: "approved" as const,
-        id: result.id,
-        verification_token: receipt.token,
-        verification_token_expires_at: receipt.expiresAt.toISOString(),
+        id: judged.id,
+        verification_token: judged.verification_token,
+        verification_token_expires_at: judged.verification_token_expires_at,
         signed_by: signedBy,
       },
       200,

@@ -8,9 +8,9 @@ import { errorResponses, sharedStatus, keyRateLimitedExample } from "../error-do
 import { AppError } from "../errors.js";
 import { apiKeySecurity, bodyOf, jsonResponse, requestIdParam } from "../openapi-route.js";
 import { DENIED_MESSAGES, validateApproved, validateDenied } from "../responses.js";
+import { judgeGuess } from "../judge-guess.js";
 import { validateAuthBody } from "../schemas.js";
 import type { ServiceSettings } from "../../services/settings.js";
-import { verificationToken } from "../../tokens/verification-token.js";
 
 /** A real token (a throwaway key) for https://otp.example.com, +14155550123, the default service, issued 2026-11-22T09:30:00Z. */
 const EXAMPLE_TOKEN =
@@ -100,7 +100,7 @@ export function validateAuthRoutes(deps: AppDeps) {
   /**
    * A number in E.164 is looked up as it is: a challenge is stored only under a number
    * that parsed to exactly that string, so finding one proves the number valid, and
-   * parsing it with full metadata (about a fifth of a validation's CPU) can wait. Only
+   * parsing it with full metadata, the costliest step of a validation, can wait. Only
    * when no challenge was ever issued to it does the parse run, to tell an invalid
    * number (400) from one never called, and to retry under the canonical form when the
    * two differ (a trunk 0 after the country code, say).
@@ -119,36 +119,12 @@ export function validateAuthRoutes(deps: AppDeps) {
   app.openapi(validateAuthRoute, async (c) => {
     const body = sentBody(c) === "json" ? c.req.valid("json") : c.req.valid("form");
     const service = c.get("service");
-    // Before the guess is judged: should the key fail to load, the request fails without spending the code.
-    const signer = await deps.tokens.signer();
-    const result =
-      body.id !== undefined ? await checkCode(deps.otp, service, { id: body.id }, body.auth_code) : await checkByNumber(service, body.number!, body.auth_code);
-    deps.metrics.validations.inc({ service: service.id, result: result.kind === "approved" ? "approved" : result.reason });
-    if (result.kind === "approved") {
-      c.get("log").info({ challenge: result.id, kid: signer.kid }, "code approved");
-      const receipt = verificationToken(signer, {
-        issuer: deps.publicBaseUrl(),
-        number: result.number,
-        serviceId: service.id,
-        challengeId: result.id,
-        now: deps.clock.now(),
-      });
-      return c.json(
-        { status: "approved" as const, id: result.id, verification_token: receipt.token, verification_token_expires_at: receipt.expiresAt.toISOString() },
-        200,
-      );
-    }
-    c.get("log").info({ challenge: result.id, reason: result.reason }, "code denied");
-    return c.json(
-      {
-        status: "denied" as const,
-        reason: result.reason,
-        attempts_remaining: result.attemptsRemaining,
-        ...(result.id === undefined ? {} : { challenge_id: result.id }),
-        error: { code: result.reason, message: DENIED_MESSAGES[result.reason] },
-      },
-      403,
+    const judged = await judgeGuess(c, deps, () =>
+      body.id !== undefined ? checkCode(deps.otp, service, { id: body.id }, body.auth_code) : checkByNumber(service, body.number!, body.auth_code),
     );
+    if (!judged.approved) return c.json(judged.denied, 403);
+    const { id, verification_token, verification_token_expires_at } = judged;
+    return c.json({ status: "approved" as const, id, verification_token, verification_token_expires_at }, 200);
   });
   return app;
 }
